@@ -1,0 +1,48 @@
+# Async-fork for Linux: build, boot and test the kernel series.
+# Every target installs what it needs first (Debian 12, as root).
+
+S := scripts
+
+.PHONY: all deps kernel-source series kernel selftests check demo bench \
+	export-series boot clean distclean
+
+all: kernel
+
+deps:
+	$(S)/deps.sh
+
+kernel-source: deps
+	$(S)/fetch-kernel.sh
+
+# Re-apply patches/linux onto the pristine tree (a no-op when it matches).
+series: kernel-source
+	$(S)/apply-series.sh
+
+kernel: series
+	$(S)/build-kernel.sh
+
+selftests: kernel
+	$(S)/build-selftests.sh
+
+# The test command: everything, ending with "N passed, N failed, N skipped".
+check:
+	$(S)/run-tests.sh
+
+# The main job: build the patched kernel, boot it, show async fork on Redis.
+demo:
+	$(S)/demo.sh
+
+# Export the commits of build/linux (base..HEAD) into patches/linux/.
+export-series:
+	$(S)/export-series.sh
+
+# Boot the guest with an interactive-less command, e.g.
+#   make boot CMD='uname -a'
+boot: kernel
+	$(S)/run-guest.sh -- $(CMD)
+
+clean:
+	rm -rf build/test-results build/guest-out build/kselftest
+
+distclean:
+	rm -rf build

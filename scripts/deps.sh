@@ -1,0 +1,46 @@
+#!/bin/bash
+# Install the Debian packages the build, the guest and the tests need.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+PKGS="build-essential git ccache flex bison bc libelf-dev libssl-dev
+pahole cpio xz-utils rsync kmod python3 gawk qemu-system-x86
+busybox-static liburing-dev redis-server redis-tools stress-ng
+libcap-dev libnuma-dev"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+
+if ! dpkg-query -W -f='${Status}\n' "$KPKG" 2>/dev/null | grep -q "install ok installed"; then
+	missing="$missing $KPKG"
+fi
+
+if [ -z "$missing" ]; then
+	note "all build and test packages are installed"
+	exit 0
+fi
+
+[ "$(id -u)" = 0 ] || die "need root to install:$missing"
+note "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# Prefer the exact kernel source version the series was made against.
+pins=""
+for p in $missing; do
+	if [ "$p" = "$KPKG" ]; then
+		if apt-cache madison "$KPKG" | grep -q " $KPKG_VERSION "; then
+			pins="$pins $KPKG=$KPKG_VERSION"
+		else
+			echo "warning: $KPKG $KPKG_VERSION is no longer in apt;" \
+				"installing the newest 6.12 instead" >&2
+			pins="$pins $KPKG"
+		fi
+	else
+		pins="$pins $p"
+	fi
+done
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $pins

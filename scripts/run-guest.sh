@@ -1,0 +1,104 @@
+#!/bin/bash
+# Boot the built kernel in QEMU with the host's root file system (read-only,
+# over 9p), run a command in the guest as root, stream the console, and exit
+# with the command's exit status.
+#
+# usage: run-guest.sh [-m MEM_MB] [-c CPUS] [-t TIMEOUT_S] [-k BZIMAGE]
+#                     [-o OUTDIR] [-a "EXTRA KERNEL ARGS"] [-q] -- COMMAND...
+#
+# The command runs with bash in the guest, in the current directory.  Files
+# it writes to $GUEST_OUT (the host's OUTDIR) survive the guest.
+#
+# The run fails (exit 1, console tail shown) when the guest panics, oopses,
+# prints a kernel WARNING/BUG/lockdep/KASAN report, or does not finish in
+# TIMEOUT_S seconds.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+mem=${GUEST_MEM:-4096}
+cpus=${GUEST_CPUS:-2}
+timeout_s=${GUEST_TIMEOUT:-1800}
+kernel=$KOUT/arch/x86/boot/bzImage
+out=""
+extra=""
+quiet=false
+while getopts "m:c:t:k:o:a:q" opt; do
+	case $opt in
+	m) mem=$OPTARG ;;
+	c) cpus=$OPTARG ;;
+	t) timeout_s=$OPTARG ;;
+	k) kernel=$OPTARG ;;
+	o) out=$OPTARG ;;
+	a) extra=$OPTARG ;;
+	q) quiet=true ;;
+	*) die "usage: run-guest.sh [-m MB] [-c CPUS] [-t SECS] [-k BZIMAGE] [-o DIR] [-a ARGS] [-q] -- CMD" ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ "${1:-}" != "--" ] || shift
+[ $# -gt 0 ] || die "no command given"
+
+need_tool qemu-system-x86_64 timeout
+[ -f "$kernel" ] || die "kernel image $kernel not found (run: make kernel)"
+
+[ -n "$out" ] || out=$BUILD/guest-out
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -f "$out/status" "$out/dmesg" "$out/cmd" "$out/cwd"
+log=$out/console.log
+: >"$log"
+printf '%s\n' "export GUEST_OUT=/mnt/xfer" "$*" >"$out/cmd"
+pwd >"$out/cwd"
+
+accel="-accel tcg,thread=multi"
+if [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; then
+	[ -w /dev/kvm ] && accel="-accel kvm -cpu host"
+fi
+cpu_model="-cpu max"
+case $accel in *kvm*) cpu_model="" ;; esac
+
+append="console=ttyS0,115200 root=hostroot rootfstype=9p"
+append="$append rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
+append="$append init=$TOP/scripts/guest-init.sh panic=-1 oops=panic printk.time=1"
+append="$append loglevel=5 tsc=reliable no_hash_pointers $extra"
+
+# shellcheck disable=SC2086
+set -- qemu-system-x86_64 $accel $cpu_model -smp "$cpus" -m "$mem" \
+	-kernel "$kernel" -append "$append" \
+	-display none -monitor none -serial "file:$log" -no-reboot \
+	-nodefaults -device virtio-rng-pci \
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+	-virtfs "local,path=$out,mount_tag=xfer,security_model=none,multidevs=remap"
+
+tailpid=""
+if ! $quiet; then
+	tail -n +1 -f "$log" &
+	tailpid=$!
+fi
+rc=0
+timeout --foreground -k 10 "$timeout_s" "$@" </dev/null || rc=$?
+if [ -n "$tailpid" ]; then
+	sleep 0.3
+	kill "$tailpid" 2>/dev/null || true
+	wait "$tailpid" 2>/dev/null || true
+fi
+
+fail() {
+	echo >&2
+	echo "==== guest console (last 60 lines of $log) ====" >&2
+	tail -n 60 "$log" >&2
+	echo "==== end of console ====" >&2
+	die "$*"
+}
+
+[ "$rc" != 124 ] && [ "$rc" != 137 ] || fail "guest did not finish within ${timeout_s}s"
+[ "$rc" = 0 ] || fail "qemu exited with status $rc"
+
+# Kernel reports that fail the run wherever they appear.
+pattern='(Kernel panic|kernel BUG at|BUG: |WARNING: |Oops|general protection fault|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|bad pmd|bad pte|Bad page|INFO: task .* blocked|soft lockup|hard LOCKUP|list_add corruption|list_del corruption)'
+if grep -E -a "$pattern" "$log" "$out/dmesg" 2>/dev/null | grep -v -a 'guest: ' >"$out/kernel-reports"; then
+	fail "kernel reported a problem: $(head -n 1 "$out/kernel-reports")"
+fi
+[ -f "$out/status" ] || fail "guest did not report the command's exit status (crash?)"
+status=$(cat "$out/status")
+exit "$status"

@@ -1,0 +1,55 @@
+#!/bin/bash
+# The test command (make check): install what is missing, fetch and patch the
+# kernel, build it and the mm kselftests, boot the guest and run them, with
+# vm.async_fork at its default and again with every fork async (when the
+# kernel has the knob).  Ends with "N passed, N failed, N skipped".
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+S=$TOP/scripts
+"$S/deps.sh"
+"$S/fetch-kernel.sh"
+"$S/apply-series.sh"
+"$S/build-kernel.sh"
+"$S/build-selftests.sh"
+
+# The categories of run_vmtests.sh that run in the TCG guest within CI's
+# time.  Left out: hugevm (allocates 128 TiB of address space, slow under
+# TCG), compaction (fills all memory), vmalloc/hmm (need modules), ksm_numa
+# and migration (need NUMA), pkey (no PKU under TCG by default).
+ITEMS=${VM_SELFTEST_ITEMS:-"async_fork mmap gup_test userfaultfd mlock mremap madv_populate memfd_secret process_mrelease ksm soft_dirty pagemap cow thp hugetlb mkdirty mdwe"}
+results=$BUILD/test-results
+rm -rf "$results"
+mkdir -p "$results"
+taps=""
+
+# 1. The harness checks itself: a failing command and a panicking guest
+#    must both fail the run.
+"$TOP/tools/testing/harness-selftest.sh" "$results/harness" | tee "$results/harness.tap"
+taps="$taps $results/harness.tap"
+
+# 2. The mm kselftests, once per async-fork mode.
+modes=default
+grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config" && modes="1 2"
+for mode in $modes; do
+	out=$results/mm-$mode
+	mkdir -p "$out"
+	env=""
+	[ "$mode" = default ] || env="ASYNC_FORK_MODE=$mode"
+	note "mm kselftests in the guest (vm.async_fork=$mode): $ITEMS"
+	rc=0
+	"$S/run-guest.sh" -q -o "$out" -t "${TEST_TIMEOUT:-2400}" -- \
+		"$env VM_SELFTEST_ITEMS='$ITEMS' $TOP/tools/testing/guest-mm-tests.sh" || rc=$?
+	grep -a -E '^(# )*(not )?ok [0-9]' "$out/console.log" | sed -n '1,400p' | tail -n 60 || true
+	if [ ! -s "$out/mm.tap" ]; then
+		echo "not ok 1 mm kselftests (vm.async_fork=$mode): guest failed, status $rc" >"$out/mm.tap"
+	elif [ "$rc" != 0 ] && [ -s "$out/kernel-reports" ]; then
+		echo "not ok 1 kernel report during mm kselftests (vm.async_fork=$mode): $(head -n 1 "$out/kernel-reports")" >>"$out/mm.tap"
+	fi
+	# Name the results after the mode so both runs show in the summary.
+	sed -E "s/^((# )*)(not ok|ok) ([0-9]+) /\1\3 \4 [async_fork=$mode] /" "$out/mm.tap" >"$out/mm-named.tap"
+	taps="$taps $out/mm-named.tap"
+done
+
+# shellcheck disable=SC2086
+python3 "$TOP/tools/testing/tap-summary.py" $taps
