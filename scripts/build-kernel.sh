@@ -22,7 +22,9 @@ mk() { make -s -C "$KSRC" ARCH=x86_64 CC="ccache gcc" -j"$jobs" "$@"; }
 # Regenerate .config only when a fragment changed, so that an unchanged
 # config keeps its timestamp and nothing is rebuilt needlessly.
 stamp="$KSRC/.config.fragments"
-want=$(cat $frags | sha256sum | cut -d' ' -f1)
+# The series may add Kconfig symbols the fragments set: a change to any
+# Kconfig file also re-merges.
+want=$( (cat $frags; git -C "$KSRC" diff base -- '*Kconfig*' 2>/dev/null) | sha256sum | cut -d' ' -f1)
 if [ ! -f "$KSRC/.config" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	note "configuring (tinyconfig + $(echo $frags | sed "s|$TOP/||g"))"
 	mk tinyconfig >/dev/null
