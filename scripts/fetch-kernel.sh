@@ -33,11 +33,16 @@ src=$(find "$tmp" -mindepth 1 -maxdepth 1 -type d | head -n 1)
 sed -i '/^# Debian packaging/,$d' "$src/.gitignore"
 
 git -C "$src" init -q
-git -C "$src" config user.name "Async-fork build"
+git -C "$src" config user.name "Async-fork developers"
 git -C "$src" config user.email "async-fork@localhost"
 git -C "$src" config core.autocrlf false
 git -C "$src" add -A
 git -C "$src" commit -q -m "Linux $(make -s -C "$src" kernelversion) from Debian $KPKG $have"
 git -C "$src" tag base
+# Test binaries that the tree's own ignore files miss.
+printf '%s\n' tools/testing/selftests/mm/async_fork \
+	tools/testing/selftests/mm/hugetlb_dio \
+	tools/testing/selftests/mm/pkey_sighandler_tests_64 \
+	>>"$src/.git/info/exclude"
 mv "$src" "$KSRC"
 note "kernel source ready in $KSRC (tag base)"
