@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all deps kernel-source series kernel selftests check demo bench \
+.PHONY: all deps kernel-source series kernel selftests check demo bench bench-fork \
 	export-series boot clean distclean
 
 all: kernel
@@ -31,6 +31,10 @@ check:
 # The main job: build the patched kernel, boot it, show async fork on Redis.
 demo:
 	$(S)/demo.sh
+
+# Fork latency, plain against async, in one guest run: results/fork-latency.*
+bench-fork: kernel
+	$(S)/bench-fork.sh
 
 # Export the commits of build/linux (base..HEAD) into patches/linux/.
 export-series:

@@ -41,6 +41,7 @@ git -C "$src" commit -q -m "Linux $(make -s -C "$src" kernelversion) from Debian
 git -C "$src" tag base
 # Test binaries that the tree's own ignore files miss.
 printf '%s\n' tools/testing/selftests/mm/async_fork \
+	tools/testing/selftests/mm/async_fork_prctl \
 	tools/testing/selftests/mm/hugetlb_dio \
 	tools/testing/selftests/mm/pkey_sighandler_tests_64 \
 	>>"$src/.git/info/exclude"

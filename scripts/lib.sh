@@ -1,7 +1,8 @@
 # Common settings for the project's scripts.  Sourced, not executed.
 # shellcheck shell=bash
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$SCRIPT_DIR/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
 KSRC=${KSRC:-$BUILD/linux}
 KOUT=${KOUT:-$BUILD/linux}

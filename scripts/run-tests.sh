@@ -12,6 +12,7 @@ S=$TOP/scripts
 "$S/apply-series.sh"
 "$S/build-kernel.sh"
 "$S/build-selftests.sh"
+"$S/build-tools.sh"
 
 # The categories of run_vmtests.sh that run in the TCG guest within CI's
 # time.  Left out: hugevm (allocates 128 TiB of address space, slow under
@@ -28,7 +29,23 @@ taps=""
 "$TOP/tools/testing/harness-selftest.sh" "$results/harness" | tee "$results/harness.tap"
 taps="$taps $results/harness.tap"
 
-# 2. The mm kselftests, once per async-fork mode.
+# 2. An unmodified static program under the async-fork-run launcher.
+if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config"; then
+	note "launcher test in the guest"
+	mkdir -p "$results/launcher"
+	"$S/run-guest.sh" -q -o "$results/launcher" -t 600 -- \
+		"$TOP/tools/testing/launcher-test.sh | tee \$GUEST_OUT/launcher.tap" || true
+	if [ -s "$results/launcher/launcher.tap" ]; then
+		# Nest the results one level, as the summariser counts leaves.
+		sed 's/^/# /' "$results/launcher/launcher.tap" >"$results/launcher.tap"
+	else
+		echo "not ok 1 launcher test: guest failed" >"$results/launcher.tap"
+	fi
+	cat "$results/launcher.tap"
+	taps="$taps $results/launcher.tap"
+fi
+
+# 3. The mm kselftests, once per async-fork mode.
 modes=default
 grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config" && modes="1 2"
 for mode in $modes; do
@@ -38,7 +55,9 @@ for mode in $modes; do
 	[ "$mode" = default ] || env="ASYNC_FORK_MODE=$mode"
 	note "mm kselftests in the guest (vm.async_fork=$mode): $ITEMS"
 	rc=0
-	"$S/run-guest.sh" -q -o "$out" -t "${TEST_TIMEOUT:-2400}" -- \
+	# 8 GiB with four 1 GiB huge pages: thuge-gen wants them.
+	"$S/run-guest.sh" -q -m 8192 -a "hugepagesz=1G hugepages=4" \
+		-o "$out" -t "${TEST_TIMEOUT:-2400}" -- \
 		"$env VM_SELFTEST_ITEMS='$ITEMS' $TOP/tools/testing/guest-mm-tests.sh" || rc=$?
 	grep -a -E '^(# )*(not )?ok [0-9]' "$out/console.log" | sed -n '1,400p' | tail -n 60 || true
 	if [ ! -s "$out/mm.tap" ]; then

@@ -1,0 +1,13 @@
+#!/bin/bash
+# Build the user-space tools the tests and the demo use into build/tools:
+# the async-fork-run launcher, the static fork test, the fork benchmark.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+need_tool gcc make
+out=$BUILD/tools
+mkdir -p "$out"
+make -s -C "$TOP/tools/async-fork-run" O="$out"
+gcc -O2 -Wall -static -o "$out/static-fork-test" "$TOP/tools/testing/static-fork-test.c"
+gcc -O2 -Wall -o "$out/fork_bench" "$TOP/tools/testing/fork-bench/fork_bench.c"
+note "tools in $out"

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * async-fork-run: run a program with async fork turned on.
+ *
+ *	async-fork-run [--once] PROGRAM [ARGS...]
+ *
+ * Sets the calling process's async fork mode with prctl(PR_SET_ASYNC_FORK)
+ * and execs PROGRAM.  The mode lives in the mm and is kept across execve(),
+ * so every fork() PROGRAM makes (with --once: only its first one) is an
+ * async fork, without changing or rebuilding PROGRAM.  Children inherit
+ * the mode, so their forks are async as well.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+
+#ifndef PR_SET_ASYNC_FORK
+#define PR_SET_ASYNC_FORK	74
+#endif
+#ifndef PR_ASYNC_FORK_ON
+#define PR_ASYNC_FORK_ON	1
+#endif
+#ifndef PR_ASYNC_FORK_ONCE
+#define PR_ASYNC_FORK_ONCE	2
+#endif
+
+#define PROG		"async-fork-run"
+#define EXIT_USAGE	2
+#define EXIT_NOEXEC	126
+#define EXIT_NOTFOUND	127
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROG " [--once] PROGRAM [ARGS...]\n"
+		"\n"
+		"Run PROGRAM with async fork: its fork()s return before the\n"
+		"child's page tables are copied (the child still sees memory as\n"
+		"it was at the fork).  Needs a kernel with PR_SET_ASYNC_FORK.\n"
+		"\n"
+		"  --once    only the first fork PROGRAM makes is async\n"
+		"  --help    show this help\n"
+		"  --        end of options\n"
+		"\n"
+		"Exit status: PROGRAM's, or 1 if async fork is unavailable, 2 for\n"
+		"a usage error, 126 if PROGRAM cannot be run, 127 if not found.\n");
+}
+
+int main(int argc, char *argv[])
+{
+	unsigned long mode = PR_ASYNC_FORK_ON;
+	int i, err;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--once")) {
+			mode = PR_ASYNC_FORK_ONCE;
+		} else if (!strcmp(argv[i], "--help") ||
+			   !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return fflush(stdout) ? 1 : 0;
+		} else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, PROG ": unknown option '%s'\n",
+				argv[i]);
+			usage(stderr);
+			return EXIT_USAGE;
+		} else {
+			break;	/* PROGRAM */
+		}
+	}
+	if (i >= argc) {
+		fprintf(stderr, PROG ": no program given\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+
+	if (prctl(PR_SET_ASYNC_FORK, mode, 0UL, 0UL, 0UL)) {
+		err = errno;
+		if (err == EINVAL)
+			fprintf(stderr,
+				PROG ": this kernel does not support async fork (PR_SET_ASYNC_FORK: %s)\n",
+				strerror(err));
+		else
+			fprintf(stderr, PROG ": PR_SET_ASYNC_FORK: %s\n",
+				strerror(err));
+		return 1;
+	}
+
+	execvp(argv[i], &argv[i]);
+	err = errno;
+	fprintf(stderr, PROG ": %s: %s\n", argv[i], strerror(err));
+	return err == EACCES ? EXIT_NOEXEC : EXIT_NOTFOUND;
+}
