@@ -27,6 +27,14 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null ||
 	{ mkdir -p /run/hugepages && mount -t hugetlbfs hugetlbfs /run/hugepages; }
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 xfer /mnt/xfer
+# The project tree, at its host path: it may lie under a directory that
+# is tmpfs here (a checkout in /tmp).
+top=$(cat /mnt/xfer/top 2>/dev/null)
+if [ -n "$top" ]; then
+	mkdir -p "$top" 2>/dev/null
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,ro project "$top" ||
+		echo "guest: cannot mount the project tree at $top"
+fi
 /bin/busybox ip link set lo up 2>/dev/null || ip link set lo up
 hostname guest 2>/dev/null
 

@@ -44,11 +44,12 @@ need_tool qemu-system-x86_64 timeout
 [ -n "$out" ] || out=$BUILD/guest-out
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/status" "$out/dmesg" "$out/cmd" "$out/cwd"
+rm -f "$out/status" "$out/dmesg" "$out/cmd" "$out/cwd" "$out/top"
 log=$out/console.log
 : >"$log"
 printf '%s\n' "export GUEST_OUT=/mnt/xfer" "$*" >"$out/cmd"
 pwd >"$out/cwd"
+echo "$TOP" >"$out/top"
 
 accel="-accel tcg,thread=multi"
 if [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; then
@@ -68,7 +69,8 @@ set -- qemu-system-x86_64 $accel $cpu_model -smp "$cpus" -m "$mem" \
 	-display none -monitor none -serial "file:$log" -no-reboot \
 	-nodefaults -device virtio-rng-pci \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
-	-virtfs "local,path=$out,mount_tag=xfer,security_model=none,multidevs=remap"
+	-virtfs "local,path=$out,mount_tag=xfer,security_model=none,multidevs=remap" \
+	-virtfs "local,path=$TOP,mount_tag=project,security_model=none,readonly=on,multidevs=remap"
 
 tailpid=""
 if ! $quiet; then
