@@ -56,7 +56,7 @@ for mode in $modes; do
 	note "mm kselftests in the guest (vm.async_fork=$mode): $ITEMS"
 	rc=0
 	# 8 GiB with four 1 GiB huge pages: thuge-gen wants them.
-	"$S/run-guest.sh" -q -m 8192 -a "hugepagesz=1G hugepages=4" \
+	"$S/run-guest.sh" -q -m 8192 -a "default_hugepagesz=2M hugepagesz=1G hugepages=4" \
 		-o "$out" -t "${TEST_TIMEOUT:-2400}" -- \
 		"$env VM_SELFTEST_ITEMS='$ITEMS' $TOP/tools/testing/guest-mm-tests.sh" || rc=$?
 	grep -a -E '^(# )*(not )?ok [0-9]' "$out/console.log" | sed -n '1,400p' | tail -n 60 || true
