@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all deps kernel-source series kernel selftests check demo bench bench-fork \
+.PHONY: all deps kernel-source series kernel selftests check check-full demo bench bench-fork \
 	export-series boot clean distclean
 
 all: kernel
@@ -24,9 +24,13 @@ kernel: series
 selftests: kernel
 	$(S)/build-selftests.sh
 
-# The test command: everything, ending with "N passed, N failed, N skipped".
+# The test command: ends with "N passed, N failed, N skipped".
 check:
 	$(S)/run-tests.sh
+
+# The same with the whole mm kselftest suite in both async-fork modes.
+check-full:
+	MM_SUITE=full $(S)/run-tests.sh
 
 # The main job: build the patched kernel, boot it, show async fork on Redis.
 demo:

@@ -3,6 +3,7 @@
 # kernel, build it and the mm kselftests, boot the guest and run them, with
 # vm.async_fork at its default and again with every fork async (when the
 # kernel has the knob).  Ends with "N passed, N failed, N skipped".
+# MM_SUITE=full (make check-full) runs the whole mm suite in both modes.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -14,11 +15,21 @@ S=$TOP/scripts
 "$S/build-selftests.sh"
 "$S/build-tools.sh"
 
-# The categories of run_vmtests.sh that run in the TCG guest within CI's
-# time.  Left out: hugevm (allocates 128 TiB of address space, slow under
-# TCG), compaction (fills all memory), vmalloc/hmm (need modules), ksm_numa
-# and migration (need NUMA), pkey (no PKU under TCG by default).
-ITEMS=${VM_SELFTEST_ITEMS:-"async_fork mmap gup_test userfaultfd mlock mremap madv_populate memfd_secret process_mrelease ksm soft_dirty pagemap cow thp hugetlb mkdirty mdwe"}
+# The categories of run_vmtests.sh to run.  MM_SUITE=quick (make check):
+# the async fork tests and the mm tests closest to fork, page tables and
+# GUP, a few minutes per mode.  MM_SUITE=full (make check-full): everything
+# that runs in the TCG guest, about 20 minutes per mode.  Left out of both:
+# hugevm (128 TiB of address space, slow under TCG), compaction (fills all
+# memory), vmalloc/hmm (need modules), ksm_numa and migration (need NUMA),
+# pkey (no PKU under TCG by default).
+QUICK="async_fork mmap gup_test mlock mremap madv_populate memfd_secret process_mrelease soft_dirty pagemap cow mkdirty mdwe"
+FULL="$QUICK userfaultfd ksm thp hugetlb"
+case ${MM_SUITE:-quick} in
+quick) ITEMS=$QUICK ;;
+full) ITEMS=$FULL ;;
+*) die "MM_SUITE must be quick or full" ;;
+esac
+ITEMS=${VM_SELFTEST_ITEMS:-$ITEMS}
 results=$BUILD/test-results
 rm -rf "$results"
 mkdir -p "$results"
