@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all deps kernel-source series kernel selftests check check-full demo bench bench-fork \
+.PHONY: all deps kernel-source series kernel selftests check check-full check-debug demo bench bench-fork \
 	export-series boot clean distclean
 
 all: kernel
@@ -31,6 +31,12 @@ check:
 # The same with the whole mm kselftest suite in both async-fork modes.
 check-full:
 	MM_SUITE=full $(S)/run-tests.sh
+
+# Debug kernel (KASAN, lockdep, ...), every fork async: mm kselftests
+# compared with async off, stress-ng, fault injection, snapshot torture.
+# Hours in the TCG guest; not run by CI.
+check-debug:
+	$(S)/check-debug.sh
 
 # The main job: build the patched kernel, boot it, show async fork on Redis.
 demo:

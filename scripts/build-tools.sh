@@ -1,6 +1,7 @@
 #!/bin/bash
 # Build the user-space tools the tests and the demo use into build/tools:
-# the async-fork-run launcher, the static fork test, the fork benchmark.
+# the async-fork-run launcher, the static fork test, the fork benchmark,
+# the fault-injection and snapshot torture programs.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -10,4 +11,5 @@ mkdir -p "$out"
 make -s -C "$TOP/tools/async-fork-run" O="$out"
 gcc -O2 -Wall -static -o "$out/static-fork-test" "$TOP/tools/testing/static-fork-test.c"
 gcc -O2 -Wall -o "$out/fork_bench" "$TOP/tools/testing/fork-bench/fork_bench.c"
+gcc -O2 -Wall -o "$out/af_fault_inject" "$TOP/tools/testing/fault-inject/af_fault_inject.c"
 note "tools in $out"

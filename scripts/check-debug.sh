@@ -1,0 +1,93 @@
+#!/bin/bash
+# make check-debug: build the debug guest kernel (kernel-config/debug.config:
+# KASAN, lockdep, DEBUG_VM, page-table check, fault injection) and run, with
+# every fork async (vm.async_fork=2) unless said otherwise:
+#   1. the mm kselftests with vm.async_fork=0 and =2, compared test by test
+#      (the same tests must pass, fail and skip in both);
+#   2. stress-ng fork/mapping/swap stressors with --verify (zram swap, KSM);
+#   3. fault injection aimed at mm/async_fork.c during async forks of a
+#      256 MiB process (children complete or die, parent intact, no leaks);
+#   4. the snapshot torture program.
+# Any KASAN, lockdep, BUG, WARNING or "bad pmd" report fails the guest run
+# it appears in.  Ends with "N passed, N failed, N skipped".  Takes hours in
+# the TCG guest; not part of make check.
+#
+# Environment: DEBUG_PARTS (default "mm stress fault torture"),
+# DEBUG_MM_ITEMS (run_vmtests.sh categories; default: all that run here),
+# STRESS_SECS, FI_ROUNDS, TORTURE_ARGS, DEBUG_TIMEOUT (per guest run,
+# default 10800 s).
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+S=$TOP/scripts
+T=$TOP/tools/testing
+parts=${DEBUG_PARTS:-mm stress fault torture}
+items=${DEBUG_MM_ITEMS:-async_fork mmap gup_test mlock madv_populate memfd_secret process_mrelease soft_dirty pagemap cow mkdirty mdwe mremap userfaultfd ksm thp hugetlb}
+tmo=${DEBUG_TIMEOUT:-10800}
+
+"$S/deps.sh"
+"$S/fetch-kernel.sh"
+"$S/apply-series.sh"
+kernel=$("$S/build-debug-kernel.sh" | tail -n 1)
+[ -f "$kernel" ] || die "debug kernel not built"
+"$S/build-selftests.sh"
+"$S/build-tools.sh"
+
+results=$BUILD/debug-results
+rm -rf "$results"
+mkdir -p "$results"
+taps=""
+
+# guest NAME MEM_MB COMMAND: run COMMAND in the debug guest, its TAP on
+# stdout going to $results/NAME.tap; a failed guest adds a "not ok".
+guest() {
+	local name=$1 mem=$2 cmd=$3 out=$results/$1 rc=0
+	mkdir -p "$out"
+	note "debug guest: $name"
+	"$S/run-guest.sh" -q -k "$kernel" -m "$mem" -t "$tmo" \
+		-a "page_owner=on default_hugepagesz=2M hugepagesz=1G hugepages=2" \
+		-o "$out" -- "$cmd | tee \$GUEST_OUT/$name.tap" || rc=$?
+	touch "$out/$name.tap"
+	if [ "$rc" != 0 ]; then
+		if [ -s "$out/kernel-reports" ]; then
+			echo "not ok 999 $name: kernel report: $(head -n 1 "$out/kernel-reports")" >>"$out/$name.tap"
+		else
+			echo "not ok 999 $name: guest run failed (status $rc, console: $out/console.log)" >>"$out/$name.tap"
+		fi
+	fi
+	cp "$out/$name.tap" "$results/$name.tap"
+	taps="$taps $results/$name.tap"
+}
+
+for part in $parts; do
+	case $part in
+	mm)
+		for mode in 0 2; do
+			guest "mm-$mode" 8192 "ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$items' $T/guest-mm-tests.sh"
+		done
+		python3 "$T/tap-compare.py" "async_fork=0" "$results/mm-0.tap" \
+			"async_fork=2" "$results/mm-2.tap" >"$results/mm-compare.tap" || true
+		taps="$taps $results/mm-compare.tap"
+		;;
+	stress)
+		guest stress 2048 "STRESS_SECS=${STRESS_SECS:-60} $T/stress/stress.sh"
+		;;
+	fault)
+		# The text of mm/async_fork.o: the stack-trace filter fails only
+		# allocations made on behalf of the async-fork code.
+		range=$(python3 "$T/fault-inject/text-range.py" \
+			"$BUILD/linux-debug/System.map" "$BUILD/linux-debug/mm/async_fork.o") ||
+			die "no mm/async_fork.o symbols in the debug kernel's System.map"
+		# shellcheck disable=SC2086
+		set -- $range
+		guest fault 2048 "FI_START=$1 FI_END=$2 FI_ROUNDS=${FI_ROUNDS:-40} $T/fault-inject/fault-inject.sh"
+		;;
+	torture)
+		guest torture 4096 "TORTURE_ARGS='${TORTURE_ARGS:-}' $T/snapshot-torture/snapshot-torture.sh"
+		;;
+	*) die "unknown part '$part' in DEBUG_PARTS (mm stress fault torture)" ;;
+	esac
+done
+
+# shellcheck disable=SC2086
+python3 "$T/tap-summary.py" $taps

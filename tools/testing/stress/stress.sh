@@ -1,0 +1,64 @@
+#!/bin/bash
+# Runs inside the guest: stress-ng's fork, memory-mapping and swap stressors
+# with --verify, every fork async (vm.async_fork=2), swap on zram, KSM on,
+# memory pressure from the vm and bigheap stressors.  One TAP line per group
+# of stressors; a group fails when stress-ng reports a failed stressor or a
+# verification error.
+#
+# Environment:
+#   STRESS_SECS   seconds per group (default 60)
+#   STRESS_MODE   vm.async_fork during the run (default 2)
+set -u
+secs=${STRESS_SECS:-60}
+mode=${STRESS_MODE:-2}
+n=0
+failed=0
+case $secs in '' | *[!0-9]*) echo "STRESS_SECS must be a number" >&2; exit 2 ;; esac
+command -v stress-ng >/dev/null || { echo "stress-ng is not installed (make deps)" >&2; exit 2; }
+
+if [ -e /sys/block/zram0 ] && ! grep -q zram0 /proc/swaps; then
+	echo 1G >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&
+		swapon /dev/zram0 && echo "# zram swap on (1 GiB)"
+fi
+echo madvise >/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
+echo 1 >/sys/kernel/mm/ksm/run 2>/dev/null
+echo "$mode" >/proc/sys/vm/async_fork || { echo "no /proc/sys/vm/async_fork" >&2; exit 2; }
+a0=$(awk '$1 == "async_fork" { print $2 }' /proc/vmstat)
+
+# group NAME STRESSOR-ARGS...
+group() {
+	local name=$1 log=/tmp/stress-$1.log rc=0
+	shift
+	n=$((n + 1))
+	stress-ng --temp-path /tmp --verify --ksm --timeout "${secs}s" \
+		--metrics-brief "$@" >"$log" 2>&1 || rc=$?
+	sed 's/^/# /' "$log"
+	# Exit status 3 only means a stressor could not run here (listed
+	# as skipped above); failures and verification errors are 2 and
+	# "fail:" lines.
+	if { [ "$rc" = 0 ] || [ "$rc" = 3 ]; } && ! grep -q -E 'fail: |verif.*fail' "$log"; then
+		echo "ok $n stress-ng $name"
+	else
+		echo "not ok $n stress-ng $name (status $rc)"
+		failed=1
+	fi
+}
+
+group fork --fork 2 --vfork 1 --forkheavy 1 --mmapfork 1 --clone 1 --exec 1
+group mapping --mmap 1 --mremap 1 --madvise 1 --mprotect 1 --mmapfixed 1 \
+	--mmapmany 1 --brk 1 --vm 1 --vm-bytes 25%
+group pressure --vm 2 --vm-bytes 60% --bigheap 1 --pageswap 1 --mlock 1 \
+	--userfaultfd 1 --vm-rw 1 --vm-splice 1 --fork 1
+
+a1=$(awk '$1 == "async_fork" { print $2 }' /proc/vmstat)
+echo "# async forks during the run: $((a1 - a0))"
+n=$((n + 1))
+if [ "$((a1 - a0))" -gt 0 ]; then
+	echo "ok $n forks were async"
+else
+	echo "not ok $n no fork was async"
+	failed=1
+fi
+echo 1 >/proc/sys/vm/async_fork
+echo "1..$n"
+exit "$failed"
