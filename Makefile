@@ -42,6 +42,12 @@ check-debug:
 demo:
 	$(S)/demo.sh
 
+# Benchmarks, plain against async fork (fork latency, Redis request
+# latency around BGSAVE, small-process fork against the unpatched kernel),
+# with a report: results/bench/report.md.
+bench:
+	$(S)/bench.sh
+
 # Fork latency, plain against async, in one guest run: results/fork-latency.*
 bench-fork: kernel
 	$(S)/bench-fork.sh

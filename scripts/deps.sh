@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential git ccache flex bison bc libelf-dev libssl-dev
 pahole cpio xz-utils rsync kmod python3 gawk qemu-system-x86
 busybox-static liburing-dev redis-server redis-tools stress-ng
-libcap-dev libnuma-dev"
+libcap-dev libnuma-dev gnuplot-nox"
 
 missing=""
 for p in $PKGS; do

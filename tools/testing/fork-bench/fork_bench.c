@@ -10,7 +10,15 @@
  *   first_write_us  mean cost of the parent's first write to each 2 MiB
  *                   region right after fork (COW fault, or proactive sync
  *                   plus COW fault)
- * A "floor" row forks a process with only FLOOR_MIB touched.
+ *   first_write_p50_us, first_write_p99_us, first_write_max_us
+ *                   the same writes timed one by one
+ *   child_pid       the child (to match tracepoint events)
+ *   was_async       prctl(PR_GET_ASYNC_FORK, PR_ASYNC_FORK_LAST): 1 if
+ *                   the kernel made the fork async, 0 if not, -1 if it
+ *                   cannot tell
+ *   anon_huge_mib   AnonHugePages of the process before the forks
+ * A "floor" row forks a process with only FLOOR_MIB touched (none with
+ * --floor-mib 0).
  *
  * Output: CSV on stdout, one line a fork.  Timings only: no pass/fail.
  *
@@ -25,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,6 +42,11 @@
 #ifndef CLONE_ASYNC
 #define CLONE_ASYNC 0x400000000ULL
 #endif
+
+#ifndef PR_GET_ASYNC_FORK
+#define PR_GET_ASYNC_FORK 75
+#endif
+#define PR_ASYNC_FORK_LAST 1
 
 #define MIB (1024UL * 1024)
 #define REGION (2 * MIB)
@@ -53,6 +67,45 @@ static pid_t clone3_fork(uint64_t flags)
 	};
 
 	return syscall(__NR_clone3, &args, sizeof(args));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of n sorted values. */
+static double percentile(const double *v, size_t n, double pct)
+{
+	size_t rank;
+
+	if (!n)
+		return 0;
+	rank = (size_t)(pct / 100 * n + 0.999999);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	return v[rank - 1];
+}
+
+/* AnonHugePages of this process in MiB, or -1. */
+static long anon_huge_mib(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/smaps_rollup", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb / 1024;
 }
 
 static char *map_touched(size_t size, int thp)
@@ -78,11 +131,11 @@ static char *map_touched(size_t size, int thp)
 
 /* One fork; prints one CSV line.  Returns 0, or -1 on error. */
 static int one_fork(const char *label, size_t size, char *mem, int thp,
-		    int async, int rep)
+		    int async, int rep, long huge_mib, double *wt)
 {
 	double t0, t_parent, t_child, t_writes = 0;
 	size_t nregions = size / REGION, i;
-	int fds[2], status;
+	int fds[2], status, was_async;
 	double child_start;
 	pid_t pid;
 
@@ -103,14 +156,25 @@ static int one_fork(const char *label, size_t size, char *mem, int thp,
 	}
 	t_parent = now_us() - t0;
 
-	/* The parent's first write to each 2 MiB region after fork. */
+	/*
+	 * The parent's first write to each 2 MiB region after fork, each
+	 * one timed, and all of them together.
+	 */
 	if (mem && nregions) {
-		double w0 = now_us();
+		double w0 = now_us(), a, b = w0;
 
-		for (i = 0; i < nregions; i++)
+		for (i = 0; i < nregions; i++) {
+			a = b;
 			mem[i * REGION + 64] ^= 1;
-		t_writes = (now_us() - w0) / nregions;
+			b = now_us();
+			wt[i] = b - a;
+		}
+		t_writes = (b - w0) / nregions;
+		qsort(wt, nregions, sizeof(*wt), cmp_double);
 	}
+	was_async = prctl(PR_GET_ASYNC_FORK, PR_ASYNC_FORK_LAST, 0, 0, 0);
+	if (was_async < 0)
+		was_async = -1;
 
 	close(fds[1]);
 	if (read(fds[0], &child_start, sizeof(child_start)) !=
@@ -123,9 +187,11 @@ static int one_fork(const char *label, size_t size, char *mem, int thp,
 		fprintf(stderr, "child failed (status 0x%x)\n", status);
 		return -1;
 	}
-	printf("%s,%zu,%s,%s,%d,%.1f,%.1f,%.2f\n", label, size / MIB,
-	       thp ? "thp" : "4k", async ? "async" : "plain", rep, t_parent,
-	       t_child, t_writes);
+	printf("%s,%zu,%s,%s,%d,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,%d,%d,%ld\n",
+	       label, size / MIB, thp ? "thp" : "4k", async ? "async" : "plain",
+	       rep, t_parent, t_child, t_writes,
+	       percentile(wt, nregions, 50), percentile(wt, nregions, 99),
+	       nregions ? wt[nregions - 1] : 0, (int)pid, was_async, huge_mib);
 	fflush(stdout);
 	return 0;
 }
@@ -133,18 +199,25 @@ static int one_fork(const char *label, size_t size, char *mem, int thp,
 static int bench(const char *label, size_t size, int thp, int reps)
 {
 	char *mem = map_touched(size, thp);
-	int rep, async;
+	int rep, async, ret = 0;
+	long huge_mib;
+	double *wt;
 
 	if (!mem) {
 		fprintf(stderr, "cannot map %zu MiB\n", size / MIB);
 		return -1;
 	}
-	for (rep = 0; rep < reps; rep++)
-		for (async = 0; async <= 1; async++)
-			if (one_fork(label, size, mem, thp, async, rep))
-				return -1;
+	huge_mib = anon_huge_mib();
+	wt = calloc(size / REGION + 1, sizeof(*wt));
+	if (!wt)
+		return -1;
+	for (rep = 0; rep < reps && !ret; rep++)
+		for (async = 0; async <= 1 && !ret; async++)
+			ret = one_fork(label, size, mem, thp, async, rep,
+				       huge_mib, wt);
+	free(wt);
 	munmap(mem, size);
-	return 0;
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -169,8 +242,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "--reps must be at least 1\n");
 		return 2;
 	}
-	printf("case,size_mib,pages,mode,rep,parent_us,child_run_us,first_write_us\n");
-	if (bench("floor", floor_mib * MIB, 0, reps))
+	printf("case,size_mib,pages,mode,rep,parent_us,child_run_us,first_write_us,"
+	       "first_write_p50_us,first_write_p99_us,first_write_max_us,"
+	       "child_pid,was_async,anon_huge_mib\n");
+	if (floor_mib && bench("floor", floor_mib * MIB, 0, reps))
 		return 1;
 	for (; i < argc; i++) {
 		size_t mib = strtoul(argv[i], NULL, 0);

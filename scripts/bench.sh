@@ -1,0 +1,151 @@
+#!/bin/bash
+# make bench: the benchmarks of async fork, side by side, with a report.
+#
+#   1. builds what is missing (packages, the patched kernel, the tools),
+#   2. boots the patched kernel once and runs tools/testing/bench/guest-bench.sh
+#      (small-process fork, fork latency, Redis latency during BGSAVE),
+#   3. builds the unpatched kernel (tag 'base' of build/linux, in the git
+#      worktree build/linux-base, same config) and boots it once for the
+#      small-process fork,
+#   4. writes results/bench/: the data as CSV, report.md, PNG plots.
+#
+# Environment:
+#   BENCH_PARTS   what to measure: any of "fork redis small base"
+#                 (default: all).  small = small-process fork on the
+#                 patched kernel, base = the same on the unpatched one.
+#                 The report is always rewritten; parts not run keep the
+#                 data of an earlier run.
+#   BENCH_BUILD   1 (default): run deps, fetch, apply, build scripts first;
+#                 0: use the kernels and packages as they are
+#   BENCH_MEM, BENCH_CPUS  guest size (default 12288 MiB, 2 vCPUs; both
+#                 sessions use the same)
+#   BENCH_TIMEOUT guest time limit per session, seconds (default 10800)
+#   BENCH_RESULTS where the report goes (default results/bench)
+#   Passed to the guest (defaults in tools/testing/bench/guest-bench.sh):
+#   FORK_SIZES ("256 512 1024 2048 4096" MiB), FORK_REPS (5), REDIS_MB
+#   (2048), REDIS_VALUE_SIZE (1000), REDIS_CONNS (4), REDIS_GET_PCT (50),
+#   REDIS_SAVES (3), REDIS_GAP (4 s), REDIS_CONFIGS ("plain thp async"),
+#   REDIS_SERVER (build/redis/src/redis-server when it has the fork-async
+#   option, else Debian's), SMALL_FORKS (1000), SMALL_REPS (10).
+#
+# Quick look (no unpatched kernel build):
+#   BENCH_PARTS="fork redis small" FORK_SIZES=256 REDIS_MB=128 BENCH_MEM=4096 scripts/bench.sh
+set -eu
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+S=$TOP/scripts
+B=$TOP/tools/testing/bench
+parts=${BENCH_PARTS:-"fork redis small base"}
+do_build=${BENCH_BUILD:-1}
+mem=${BENCH_MEM:-12288}
+cpus=${BENCH_CPUS:-2}
+timeout_s=${BENCH_TIMEOUT:-10800}
+results=${BENCH_RESULTS:-$TOP/results/bench}
+work=$BUILD/bench
+base_tree=$BUILD/linux-base
+guest_vars="FORK_SIZES FORK_REPS REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS
+REDIS_GET_PCT REDIS_SAVES REDIS_GAP REDIS_CONFIGS REDIS_SERVER SMALL_FORKS
+SMALL_REPS"
+
+guest_parts=""
+run_base=false
+for p in $parts; do
+	case $p in
+	fork | redis | small) guest_parts="$guest_parts $p" ;;
+	base) run_base=true ;;
+	*) die "BENCH_PARTS: unknown part '$p' (fork, redis, small, base)" ;;
+	esac
+done
+guest_parts=${guest_parts# }
+for v in "$mem" "$cpus" "$timeout_s" "$do_build"; do
+	case $v in '' | *[!0-9]*) die "BENCH_MEM, BENCH_CPUS, BENCH_TIMEOUT and BENCH_BUILD must be numbers" ;; esac
+done
+
+# The command that reruns this: the settings that differ from the
+# defaults, then make bench.
+rerun=""
+for v in BENCH_PARTS BENCH_MEM BENCH_CPUS $guest_vars; do
+	[ -n "${!v+set}" ] || continue
+	case ${!v} in
+	'' | *[!A-Za-z0-9_./-]*) rerun="$rerun $v='${!v}'" ;;
+	*) rerun="$rerun $v=${!v}" ;;
+	esac
+done
+rerun="${rerun# } make bench"
+rerun=${rerun# }
+
+# ---- build ------------------------------------------------------------------
+if [ "$do_build" = 1 ]; then
+	"$S/deps.sh"
+	"$S/fetch-kernel.sh"
+	"$S/apply-series.sh"
+	"$S/build-kernel.sh"
+	"$S/build-tools.sh"
+fi
+if ! command -v gnuplot >/dev/null 2>&1; then
+	[ "$(id -u)" = 0 ] || die "gnuplot is missing (Debian package gnuplot-nox)"
+	note "installing gnuplot-nox (for the plots)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends gnuplot-nox >/dev/null ||
+		{ apt-get update -q && apt-get install -y -q --no-install-recommends gnuplot-nox; }
+fi
+need_tool gcc python3 gnuplot git
+
+# The benchmark programs (quick; build-tools.sh may build them as well).
+tools=$BUILD/tools
+mkdir -p "$tools"
+gcc -O2 -Wall -o "$tools/fork_bench" "$TOP/tools/testing/fork-bench/fork_bench.c"
+gcc -O2 -Wall -o "$tools/small_fork" "$B/small_fork.c"
+gcc -O2 -Wall -pthread -o "$tools/redis_latency" "$B/redis_latency.c"
+
+# guest_session NAME BZIMAGE PARTS LABEL: one boot, results in $work/NAME.
+guest_session() {
+	local name=$1 kernel=$2 gparts=$3 label=$4 out=$work/$1 env="" v load
+	for v in $guest_vars; do
+		[ -z "${!v+set}" ] || env="$env $v=$(printf '%q' "${!v}")"
+	done
+	rm -rf "$out"
+	mkdir -p "$out"
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
+	note "bench: host load average $load (other work skews the numbers)"
+	note "bench: booting the $name kernel ($mem MiB, $cpus vCPUs): $gparts"
+	"$S/run-guest.sh" -m "$mem" -c "$cpus" -t "$timeout_s" -k "$kernel" -o "$out" -- \
+		"BENCH_PARTS='$gparts' BENCH_LABEL=$label$env $B/guest-bench.sh" ||
+		die "the $name guest session failed (console: $out/console.log)"
+	python3 "$B/report.py" ingest "$out" "$results" --rerun "$rerun" \
+		--host "$host, load average $load at the start"
+}
+
+mkdir -p "$work" "$results"
+host="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) CPUs"
+if [ -n "$guest_parts" ]; then
+	guest_session patched "$KOUT/arch/x86/boot/bzImage" "$guest_parts" patched
+fi
+
+# ---- the unpatched kernel ------------------------------------------------------
+if $run_base; then
+	[ -d "$KSRC/.git" ] || die "no kernel tree in $KSRC (run: make kernel-source)"
+	base_rev=$(git -C "$KSRC" rev-parse "base^{commit}") || die "no tag 'base' in $KSRC"
+	if [ "$do_build" = 1 ]; then
+		if [ ! -e "$base_tree/.git" ]; then
+			rm -rf "$base_tree"
+			git -C "$KSRC" worktree prune
+			note "creating the unpatched worktree $base_tree (tag base)"
+			git -C "$KSRC" worktree add -q --detach "$base_tree" "$base_rev"
+		elif [ "$(git -C "$base_tree" rev-parse HEAD)" != "$base_rev" ]; then
+			note "moving $base_tree to tag base"
+			git -C "$base_tree" checkout -q --detach "$base_rev"
+		fi
+		note "building the unpatched kernel (same config; 10+ minutes from scratch)"
+		KSRC=$base_tree KOUT=$base_tree "$S/build-kernel.sh"
+	fi
+	[ -f "$base_tree/arch/x86/boot/bzImage" ] ||
+		die "no unpatched kernel in $base_tree (run with BENCH_BUILD=1)"
+	[ "$(git -C "$base_tree" rev-parse HEAD)" = "$base_rev" ] ||
+		die "$base_tree is not at tag base"
+	guest_session base "$base_tree/arch/x86/boot/bzImage" small base
+fi
+
+python3 "$B/report.py" report "$results" --work "$work/plot"
+note "report: ${results#"$TOP"/}/report.md"
