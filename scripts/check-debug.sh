@@ -46,8 +46,10 @@ guest() {
 	note "debug guest: $name"
 	"$S/run-guest.sh" -q -k "$kernel" -m "$mem" -t "$tmo" \
 		-a "page_owner=on default_hugepagesz=2M hugepagesz=1G hugepages=2" \
-		-o "$out" -- "$cmd | tee \$GUEST_OUT/$name.tap" || rc=$?
+		-o "$out" -- "set -o pipefail; $cmd | tee \$GUEST_OUT/$name.tap" || rc=$?
 	touch "$out/$name.tap"
+	grep -q -E '^(not )?ok [0-9]' "$out/$name.tap" ||
+		echo "not ok 998 $name: no test result (console: $out/console.log)" >>"$out/$name.tap"
 	if [ "$rc" != 0 ]; then
 		if [ -s "$out/kernel-reports" ]; then
 			echo "not ok 999 $name: kernel report: $(head -n 1 "$out/kernel-reports")" >>"$out/$name.tap"
