@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs inside the guest: stress-ng's fork, memory-mapping and swap stressors
-# with --verify, every fork async (vm.async_fork=2), swap on zram, KSM on,
+# with --verify, every fork async (vm.async_fork=2), swap on zram, KSM on
+# (ksmd running, the vm stressor's pages MADV_MERGEABLE),
 # memory pressure from the vm and bigheap stressors.  One TAP line per group
 # of stressors; a group fails when stress-ng reports a failed stressor or a
 # verification error.
@@ -30,7 +31,7 @@ group() {
 	local name=$1 log=/tmp/stress-$1.log rc=0
 	shift
 	n=$((n + 1))
-	stress-ng --temp-path /tmp --verify --ksm --timeout "${secs}s" \
+	stress-ng --temp-path /tmp --verify --timeout "${secs}s" \
 		--metrics-brief "$@" >"$log" 2>&1 || rc=$?
 	sed 's/^/# /' "$log"
 	# Exit status 3 only means a stressor could not run here (listed
@@ -46,7 +47,7 @@ group() {
 
 group fork --fork 2 --vfork 1 --forkheavy 1 --mmapfork 1 --clone 1 --exec 1
 group mapping --mmap 1 --mremap 1 --madvise 1 --mprotect 1 --mmapfixed 1 \
-	--mmapmany 1 --brk 1 --vm 1 --vm-bytes 25%
+	--mmapmany 1 --brk 1 --vm 1 --vm-bytes 25% --vm-madvise mergeable
 group pressure --vm 2 --vm-bytes 60% --bigheap 1 --pageswap 1 --mlock 1 \
 	--userfaultfd 1 --vm-rw 1 --vm-splice 1 --fork 1
 
