@@ -31,8 +31,19 @@ group() {
 	local name=$1 log=/tmp/stress-$1.log rc=0
 	shift
 	n=$((n + 1))
-	stress-ng --temp-path /tmp --verify --timeout "${secs}s" \
-		--metrics-brief "$@" >"$log" 2>&1 || rc=$?
+	# stress-ng stops its stressors after ${secs}s; a group still running
+	# long after that is hung: dump the blocked tasks (sysrq-w) to the
+	# console for the report, then kill it.
+	timeout -s KILL "$((secs * 6 + 300))" stress-ng --temp-path /tmp \
+		--verify --timeout "${secs}s" --metrics-brief "$@" >"$log" 2>&1 &
+	local pid=$! waited=0
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 5
+		waited=$((waited + 5))
+		[ "$waited" != $((secs * 3 + 180)) ] || echo w >/proc/sysrq-trigger
+	done
+	wait "$pid" || rc=$?
+	[ "$rc" != 137 ] || echo "stress-ng fail: hung, killed after $((secs * 6 + 300))s" >>"$log"
 	sed 's/^/# /' "$log"
 	# Exit status 3 only means a stressor could not run here (listed
 	# as skipped above); failures and verification errors are 2 and
