@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all deps kernel-source series kernel selftests check check-full check-debug demo bench bench-fork \
+.PHONY: all deps kernel-source series kernel selftests check check-full check-debug redis-check redis-check-full demo bench bench-fork \
 	export-series boot clean distclean
 
 all: kernel
@@ -41,6 +41,15 @@ check-debug:
 # The main job: build the patched kernel, boot it, show async fork on Redis.
 demo:
 	$(S)/demo.sh
+
+# Redis on async fork: the patched Redis (patches/redis, fork-async yes),
+# snapshot consistency under writers (BGSAVE and BGREWRITEAOF), Debian's
+# redis-server under async-fork-run, Redis's own test suite in the guest.
+redis-check: kernel
+	$(S)/redis-tests.sh
+
+redis-check-full: kernel
+	REDIS_SUITE=full $(S)/redis-tests.sh
 
 # Benchmarks, plain against async fork (fork latency, Redis request
 # latency around BGSAVE, small-process fork against the unpatched kernel),

@@ -28,6 +28,8 @@
 #   SAVE_TIMEOUT      seconds a BGSAVE, a load or a populate may take (1800)
 set -eu
 . "$(dirname "$0")/../../scripts/lib.sh"
+# shellcheck source=tools/testing/redis-lib.sh
+. "$(dirname "$0")/redis-lib.sh"
 export LC_ALL=C
 
 DATASET_MB=${DATASET_MB:-512}
@@ -50,197 +52,26 @@ need_tool redis-server redis-benchmark mkfifo sort
 # A write to a connection Redis has closed must fail, not kill the script.
 trap '' PIPE
 
-# ---------------------------------------------------------------------------
-# A minimal Redis client in bash (no fork): R holds the reply; the status is
-# 0 for a reply, 1 for an error reply (R holds it), 2 when the server cannot
-# be reached, 3 on timeout or a closed connection.
-R=""
-rcall() {
-	local port=$1 tmo=$2 fd line n a req
-	shift 2
-	req="*$#"$'\r\n'
-	for a in "$@"; do req+="\$${#a}"$'\r\n'"$a"$'\r\n'; done
-	R=""
-	if ! { exec {fd}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
-		R="cannot connect to port $port"
-		return 2
-	fi
-	if ! printf '%s' "$req" 1>&"$fd" 2>/dev/null ||
-		! IFS= read -r -t "$tmo" -u "$fd" line; then
-		exec {fd}>&-
-		R="no reply to '$1' from port $port within ${tmo}s"
-		return 3
-	fi
-	line=${line%$'\r'}
-	case $line in
-	+* | :*) R=${line:1} ;;
-	-*)
-		R=${line:1}
-		exec {fd}>&-
-		return 1
-		;;
-	'$-1') R="" ;;
-	'$'*)
-		n=${line:1}
-		if ! IFS= read -r -N "$n" -t "$tmo" -u "$fd" R; then
-			exec {fd}>&-
-			R="short reply to '$1' from port $port"
-			return 3
-		fi
-		;;
-	*)
-		exec {fd}>&-
-		R="unexpected reply to '$1': $line"
-		return 1
-		;;
-	esac
-	exec {fd}>&-
-	return 0
-}
-
-# rq PORT CMD...: a command that must succeed (5 minutes at most).
-rq() {
-	local port=$1
-	shift
-	rcall "$port" 300 "$@" || die "redis :$port $*: $R"
-}
-
-# field NAME: the value of NAME: in the INFO text in R, into F.
-F=""
-field() {
-	local re=$'(^|\n)'"$1"$':([^\r\n]*)'
-	F=""
-	[[ $R =~ $re ]] || return 1
-	F=${BASH_REMATCH[2]}
-}
-
-# Sleep without forking: read with a timeout on a FIFO nobody writes to.
-fifo=$WORK/redis-demo.sleep.$$
-rm -f "$fifo"
-mkfifo "$fifo"
-exec {sleepfd}<>"$fifo"
-rm -f "$fifo"
-nap() { read -r -t "$1" -u "$sleepfd" _ || true; }
-
-median() {
-	sort -n | awk '{ v[NR] = $1 } END {
-		if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2)
-	}'
-}
-
-now_ms() {
-	local t=${EPOCHREALTIME/./}
-	NOW=$((t / 1000))
-}
-
-# /proc/vmstat async_fork* counters into the array named $1.
+nap_init "$WORK"
 VM_NAMES="async_fork async_fork_fallback async_fork_child_pmd async_fork_sync_pmd async_fork_abort"
-vm_read() {
-	local -n dst=$1
-	local name val
-	dst=()
-	while read -r name val; do
-		# shellcheck disable=SC2034 # dst is a nameref
-		case $name in async_fork*) dst[$name]=$val ;; esac
-	done </proc/vmstat
-}
 
-# ---------------------------------------------------------------------------
-# Servers.
-server_pid() {
-	local pidfile=$1 pid
-	[ -s "$pidfile" ] || return 1
-	read -r pid <"$pidfile" || return 1
-	echo "$pid"
-}
-
-start_server() { # port dir
-	local port=$1 dir=$2 deadline
-	redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
-		--dir "$dir" --dbfilename dump.rdb --daemonize yes \
-		--pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
-		--enable-debug-command local --protected-mode yes ||
-		die "redis-server on port $port did not start (log: $dir/redis.log)"
-	# Up, and done loading any RDB file in $dir.
-	deadline=$((EPOCHSECONDS + SAVE_TIMEOUT))
-	until rcall "$port" 30 PING && [ "$R" = PONG ]; do
-		if [ "$EPOCHSECONDS" -ge "$deadline" ]; then
-			tail -n 20 "$dir/redis.log" >&2 || true
-			die "redis-server on port $port not ready after ${SAVE_TIMEOUT}s: $R"
-		fi
-		nap 0.2
-	done
-}
-
-stop_server() { # port dir
-	local port=$1 dir=$2 pid deadline
-	pid=$(server_pid "$dir/redis.pid") || pid=""
-	rcall "$port" 60 SHUTDOWN NOSAVE || true
-	[ -n "$pid" ] || return 0
-	deadline=$((EPOCHSECONDS + 60))
-	while [ -d "/proc/$pid" ]; do
-		if [ "$EPOCHSECONDS" -ge "$deadline" ]; then
-			note "redis-server $pid (port $port) ignored SHUTDOWN; killing it"
-			kill -9 "$pid" 2>/dev/null || true
-			return 1
-		fi
-		nap 0.1
-	done
-}
-
-# ---------------------------------------------------------------------------
-# Writers: forked before BGSAVE, stopped, and released with SIGCONT right
-# after it, so that starting them costs no fork in the measured window.
-writers=()
+# Writers (redis-lib.sh): forked before BGSAVE, stopped, and released with
+# SIGCONT right after it, so that starting them costs no fork in the
+# measured window.
 arm_writers() { # nkeys dir
-	local nkeys=$1 dir=$2 pid st deadline
+	local nkeys=$1 dir=$2
 	# New and overwritten keys outside the snapshot's key names.
-	(
-		kill -STOP "$BASHPID"
-		exec redis-benchmark -h 127.0.0.1 -p "$PORT" -c 2 -n 1000000000 \
-			-r "$WRITER_KEYS" -d 1024 -t set -q
-	) >"$dir/writer-set.log" 2>&1 &
-	writers+=($!)
+	arm_writer "$dir/writer-set.log" \
+		redis-benchmark -h 127.0.0.1 -p "$PORT" -c 2 -n 1000000000 \
+		-r "$WRITER_KEYS" -d 1024 -t set -q
 	# In-place changes of values that are in the snapshot: key:N of
 	# DEBUG POPULATE (redis-benchmark pads __rand_int__ to 12 digits).
-	(
-		kill -STOP "$BASHPID"
-		exec redis-benchmark -h 127.0.0.1 -p "$PORT" -c 2 -n 1000000000 \
-			-r "$nkeys" -q EVAL \
-			"return redis.call('SETRANGE', 'key:' .. tonumber(ARGV[1]), 0, 'written-after-fork')" \
-			0 __rand_int__
-	) >"$dir/writer-setrange.log" 2>&1 &
-	writers+=($!)
-	deadline=$((EPOCHSECONDS + 60))
-	for pid in "${writers[@]}"; do
-		while :; do
-			st=""
-			read -r st <"/proc/$pid/stat" 2>/dev/null || true
-			[[ $st =~ \)\ T ]] && break
-			[ -n "$st" ] || die "writer $pid exited before it was released"
-			[ "$EPOCHSECONDS" -lt "$deadline" ] || die "writer $pid did not stop"
-			nap 0.05
-		done
-	done
-}
-
-release_writers() {
-	local pid
-	for pid in "${writers[@]}"; do kill -CONT "$pid"; done
-}
-
-# Stop the writers; fails if one of them had already exited (a writer
-# that gets an error from the server exits).
-stop_writers() {
-	local pid ok=0
-	for pid in "${writers[@]}"; do
-		kill -0 "$pid" 2>/dev/null || ok=1
-		kill -TERM "$pid" 2>/dev/null || true
-		kill -CONT "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	writers=()
-	return $ok
+	arm_writer "$dir/writer-setrange.log" \
+		redis-benchmark -h 127.0.0.1 -p "$PORT" -c 2 -n 1000000000 \
+		-r "$nkeys" -q EVAL \
+		"return redis.call('SETRANGE', 'key:' .. tonumber(ARGV[1]), 0, 'written-after-fork')" \
+		0 __rand_int__
+	wait_writers_stopped
 }
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,91 @@
+#!/bin/bash
+# Redis on async fork, from the host: build the patched Redis (build-redis.sh)
+# and the launcher (build-tools.sh), then boot the guest once per check:
+#
+#   consistency  tools/testing/redis-consistency.sh with the patched server
+#                and fork-async yes: BGSAVE and BGREWRITEAOF snapshots taken
+#                while writers run must hold the dataset at the fork
+#   launcher     the same with Debian's unmodified redis-server under
+#                build/tools/async-fork-run (BGSAVE only)
+#   testsuite    tools/testing/redis-testsuite.sh: Redis's own tests for
+#                snapshots, AOF and replication with fork-async yes
+#
+# Results go to build/test-results/redis/; ends with the summariser's
+# "N passed, N failed, N skipped".  The kernel must be built already
+# (make kernel).
+#
+#   REDIS_SUITE=quick   (default) about 15 minutes in the TCG guest: 256 MiB,
+#                       3 rounds per mode; the launcher 128 MiB, 2 BGSAVEs;
+#                       unit/other and integration/rdb
+#   REDIS_SUITE=full    1 GiB, 20 rounds per mode; the launcher 5 rounds;
+#                       integration/rdb, aof, replication and unit/other with
+#                       fork-async yes and no (a few hours)
+#   REDIS_CHECKS        which checks to run (default: all three)
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+S=$TOP/scripts
+T=$TOP/tools/testing
+case ${REDIS_SUITE:-quick} in
+quick)
+	mem=4096
+	consistency="DATASET_MB=256 ROUNDS=3"
+	launcher="DATASET_MB=128 ROUNDS=2 MODES=rdb"
+	testsuite="UNITS='unit/other integration/rdb' FORK_ASYNC=yes"
+	;;
+full)
+	mem=8192
+	consistency="DATASET_MB=1024 ROUNDS=20"
+	launcher="DATASET_MB=1024 ROUNDS=5 MODES=rdb"
+	testsuite="FORK_ASYNC='yes no'"
+	;;
+*) die "REDIS_SUITE must be quick or full" ;;
+esac
+CHECKS=${REDIS_CHECKS:-consistency launcher testsuite}
+
+"$S/build-redis.sh"
+"$S/build-tools.sh"
+[ -f "$KOUT/arch/x86/boot/bzImage" ] || die "no kernel in $KOUT (run: make kernel)"
+
+results=$BUILD/test-results/redis
+rm -rf "$results"
+mkdir -p "$results"
+taps=""
+
+# guest NAME TAPFILE TIMEOUT COMMAND: one guest run; a guest that fails
+# without leaving TAP counts as one failed test.
+guest() {
+	local name=$1 tapfile=$2 tmo=$3 cmd=$4 rc=0
+	note "redis $name in the guest: $cmd"
+	mkdir -p "$results/$name"
+	"$S/run-guest.sh" -q -m "$mem" -t "$tmo" -o "$results/$name" -- "$cmd" || rc=$?
+	if [ -s "$results/$name/$tapfile" ]; then
+		cp "$results/$name/$tapfile" "$results/$name.tap"
+		[ "$rc" = 0 ] || [ ! -s "$results/$name/kernel-reports" ] ||
+			echo "not ok 999 redis $name: kernel report: $(head -n 1 "$results/$name/kernel-reports")" >>"$results/$name.tap"
+	else
+		echo "not ok 1 redis $name: the guest failed (status $rc, see $results/$name/console.log)" >"$results/$name.tap"
+	fi
+	grep -E '^(not )?ok |^# ' "$results/$name.tap" || true
+	taps="$taps $results/$name.tap"
+}
+
+for c in $CHECKS; do
+	case $c in
+	consistency)
+		guest consistency redis-consistency.tap 7200 \
+			"$consistency $T/redis-consistency.sh"
+		;;
+	launcher)
+		guest launcher redis-consistency.tap 7200 \
+			"$launcher REDIS_SERVER=/usr/bin/redis-server LAUNCHER=$BUILD/tools/async-fork-run $T/redis-consistency.sh"
+		;;
+	testsuite)
+		guest testsuite redis-testsuite.tap 14400 "$testsuite $T/redis-testsuite.sh"
+		;;
+	*) die "REDIS_CHECKS: unknown check '$c' (consistency, launcher, testsuite)" ;;
+	esac
+done
+
+# shellcheck disable=SC2086
+python3 "$T/tap-summary.py" $taps
