@@ -203,24 +203,10 @@ case " $MODES " in *" aof "*)
 esac
 start_main "${aof_args[@]}"
 
-target=$((DATASET_MB * 1024 * 1024))
-rq "$PORT" INFO memory
-field used_memory
-base=$F
-keys=$((target / (VALUE_SIZE + 100)))
-for _ in 1 2; do
-	note "DEBUG POPULATE $keys key $VALUE_SIZE"
-	rcall "$PORT" "$SAVE_TIMEOUT" DEBUG POPULATE "$keys" key "$VALUE_SIZE" ||
-		die "DEBUG POPULATE: $R"
-	rq "$PORT" INFO memory
-	field used_memory
-	used=$F
-	[ "$used" -lt $((target * 95 / 100)) ] && [ "$used" -gt "$base" ] || break
-	keys=$((keys * (target - base) / (used - base) + 1))
-done
-rq "$PORT" DBSIZE
-out "# dataset: $R keys, used_memory $((used / 1024 / 1024)) MiB"
-populated=$R
+populate "$PORT" "$DATASET_MB" ""
+used=$POP_USED
+out "# dataset: $POP_KEYS keys, used_memory $((used / 1024 / 1024)) MiB"
+populated=$POP_KEYS
 
 # Wait for any snapshot or rewrite the server started on its own.
 wait_idle() {

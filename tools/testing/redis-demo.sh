@@ -131,28 +131,12 @@ for mode in $MODES; do
 	cur_dir=$dir
 	start_server "$PORT" "$dir"
 
-	# Fill to about DATASET_MB: estimate the key count, then top up once
-	# from the measured used_memory.
-	target=$((DATASET_MB * 1024 * 1024))
-	rq "$PORT" INFO memory
-	field used_memory
-	base=$F
-	keys=$((target / (VALUE_SIZE + 100)))
-	for _ in 1 2; do
-		note "mode $mode: DEBUG POPULATE $keys key $VALUE_SIZE"
-		rcall "$PORT" "$SAVE_TIMEOUT" DEBUG POPULATE "$keys" key "$VALUE_SIZE" ||
-			die "DEBUG POPULATE: $R"
-		rq "$PORT" INFO memory
-		field used_memory
-		used=$F
-		[ "$used" -lt $((target * 95 / 100)) ] && [ "$used" -gt "$base" ] || break
-		keys=$((keys * (target - base) / (used - base) + 1))
-	done
-	rq "$PORT" DBSIZE
-	keys=$R
+	populate "$PORT" "$DATASET_MB" "mode $mode: "
+	used=$POP_USED
+	keys=$POP_KEYS
 	used_mb=$((used / 1024 / 1024))
 	note "mode $mode: used_memory $used_mb MiB, $keys keys"
-	[ "$used" -ge $((target / 2)) ] || note "mode $mode: used_memory is well below DATASET_MB"
+	[ "$used" -ge $((DATASET_MB * 1024 * 1024 / 2)) ] || note "mode $mode: used_memory is well below DATASET_MB"
 
 	declare -A vm_mode=()
 	for n in $VM_NAMES; do vm_mode[$n]=0; done

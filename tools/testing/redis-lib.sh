@@ -114,6 +114,32 @@ vm_read() {
 	done </proc/vmstat
 }
 
+# populate PORT MB LABEL: fill the server to about MB MiB of used_memory
+# with DEBUG POPULATE (keys "key:N", VALUE_SIZE bytes each): estimate the
+# key count, then top up once from the measured used_memory.  Sets
+# POP_USED (bytes) and POP_KEYS (DBSIZE).
+populate() {
+	local port=$1 target=$(($2 * 1024 * 1024)) label=$3 base keys _
+	rq "$port" INFO memory
+	field used_memory
+	base=$F
+	keys=$((target / (VALUE_SIZE + 100)))
+	for _ in 1 2; do
+		note "${label}DEBUG POPULATE $keys key $VALUE_SIZE"
+		rcall "$port" "$SAVE_TIMEOUT" DEBUG POPULATE "$keys" key "$VALUE_SIZE" ||
+			die "DEBUG POPULATE: $R"
+		rq "$port" INFO memory
+		field used_memory
+		# shellcheck disable=SC2034 # POP_* are for the caller
+		POP_USED=$F
+		[ "$POP_USED" -lt $((target * 95 / 100)) ] && [ "$POP_USED" -gt "$base" ] || break
+		keys=$((keys * (target - base) / (POP_USED - base) + 1))
+	done
+	rq "$port" DBSIZE
+	# shellcheck disable=SC2034
+	POP_KEYS=$R
+}
+
 # ---------------------------------------------------------------------------
 # Servers.
 server_pid() {
