@@ -2,7 +2,8 @@
 # The test command (make check): install what is missing, fetch and patch the
 # kernel, build it and the mm kselftests, boot the guest and run them, with
 # vm.async_fork at its default and again with every fork async (when the
-# kernel has the knob).  Ends with "N passed, N failed, N skipped".
+# kernel has the knob); build the patched Redis and run its quick checks
+# (scripts/redis-tests.sh).  Ends with "N passed, N failed, N skipped".
 # MM_SUITE=full (make check-full) runs the whole mm suite in both modes.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -59,7 +60,25 @@ if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config"; then
 	taps="$taps $results/launcher.tap"
 fi
 
-# 3. The mm kselftests, once per async-fork mode.
+# 3. Redis with fork-async yes (scripts/redis-tests.sh, the quick set):
+#    snapshots under writers against DEBUG DIGEST, Debian's redis-server
+#    under the launcher, Redis's own unit/other and integration/rdb tests.
+#    REDIS_CHECK=no leaves it out.
+if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config" && [ "${REDIS_CHECK:-yes}" != no ]; then
+	REDIS_SUITE=quick REDIS_SUMMARY=no "$S/redis-tests.sh" || true
+	for f in "$results"/redis/*.tap; do
+		[ -f "$f" ] && taps="$taps $f"
+	done
+	case $taps in
+	*"$results/redis/"*) ;;
+	*)
+		echo "not ok 1 redis checks: scripts/redis-tests.sh stopped before any test (see above)" >"$results/redis.tap"
+		taps="$taps $results/redis.tap"
+		;;
+	esac
+fi
+
+# 4. The mm kselftests, once per async-fork mode.
 modes=default
 grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config" && modes="1 2"
 for mode in $modes; do

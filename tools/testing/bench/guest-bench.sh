@@ -13,7 +13,9 @@
 #          connections while REDIS_SAVES BGSAVEs run, REDIS_GAP seconds
 #          apart, on a server holding about REDIS_MB MiB, for each of
 #          REDIS_CONFIGS (plain: 4 KiB pages, plain fork; thp: THP always,
-#          plain fork; async: 4 KiB pages, async fork)
+#          plain fork; async: 4 KiB pages, async fork); before the
+#          dataset is loaded, REDIS_FLOOR_SAVES BGSAVEs of the empty server
+#          give the floor of its latest_fork_usec
 #
 # Everything measured writes to /tmp (tmpfs) only: a process that writes
 # to the 9p share pins its pages and forks synchronously from then on.  The
@@ -23,7 +25,7 @@
 # BENCH_LABEL [patched], BENCH_TOOLS [build/tools], FORK_SIZES
 # ["256 512 1024 2048 4096"], FORK_REPS [5], REDIS_MB [2048],
 # REDIS_VALUE_SIZE [1000], REDIS_CONNS [4], REDIS_GET_PCT [50],
-# REDIS_SAVES [3], REDIS_GAP [4], REDIS_CONFIGS ["plain thp async"],
+# REDIS_SAVES [3], REDIS_FLOOR_SAVES [5], REDIS_GAP [4], REDIS_CONFIGS ["plain thp async"],
 # REDIS_SERVER [build/redis/src/redis-server if it has the fork-async
 # option, else Debian's redis-server], SMALL_FORKS [1000], SMALL_REPS [10].
 set -eu -o pipefail
@@ -41,6 +43,7 @@ REDIS_VALUE_SIZE=${REDIS_VALUE_SIZE:-1000}
 REDIS_CONNS=${REDIS_CONNS:-4}
 REDIS_GET_PCT=${REDIS_GET_PCT:-50}
 REDIS_SAVES=${REDIS_SAVES:-3}
+REDIS_FLOOR_SAVES=${REDIS_FLOOR_SAVES:-5}
 REDIS_GAP=${REDIS_GAP:-4}
 REDIS_CONFIGS=${REDIS_CONFIGS:-"plain thp async"}
 SMALL_FORKS=${SMALL_FORKS:-1000}
@@ -54,7 +57,7 @@ OUT=/tmp/bench
 DEST=${GUEST_OUT:-}
 
 for v in FORK_REPS REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS REDIS_GET_PCT \
-	REDIS_SAVES REDIS_GAP SMALL_FORKS SMALL_REPS; do
+	REDIS_SAVES REDIS_FLOOR_SAVES REDIS_GAP SMALL_FORKS SMALL_REPS; do
 	case ${!v} in '' | *[!0-9]*) die "$v must be a number, not '${!v}'" ;; esac
 done
 for s in $FORK_SIZES; do
@@ -238,6 +241,32 @@ anon_huge_kb() { # pid
 	sed -n 's/^AnonHugePages: *\([0-9]*\).*/\1/p' "/proc/$1/smaps_rollup" 2>/dev/null || echo -1
 }
 
+# floor_saves CFG: BGSAVEs of the still empty server, one after another,
+# each awaited; their latest_fork_usec is the floor that a fork of the
+# full server is compared with (Redis's own bookkeeping around fork()).
+floor_saves() {
+	local cfg=$1 i n
+	echo "idx,fork_usec,fork_async" >"$OUT/redis-floor-$cfg.csv"
+	for i in $(seq 1 "$REDIS_FLOOR_SAVES"); do
+		case $(redis-cli -p "$PORT" BGSAVE) in
+		*started*) ;;
+		*) die "redis $cfg: BGSAVE of the empty server was refused" ;;
+		esac
+		n=0
+		while [ "$(rinfo persistence rdb_bgsave_in_progress)" != 0 ]; do
+			n=$((n + 1))
+			[ "$n" -lt 3000 ] || die "redis $cfg: BGSAVE of the empty server did not end in 300 s"
+			sleep 0.1
+		done
+		[ "$(rinfo persistence rdb_last_bgsave_status)" = ok ] ||
+			die "redis $cfg: BGSAVE of the empty server failed (log: $server_dir/redis.log)"
+		n=$(rinfo stats latest_fork_async)
+		echo "$i,$(rinfo stats latest_fork_usec),${n:--1}" >>"$OUT/redis-floor-$cfg.csv"
+	done
+	say "redis $cfg: empty server, latest_fork_usec of $REDIS_FLOOR_SAVES BGSAVEs:" \
+		"$(tail -n +2 "$OUT/redis-floor-$cfg.csv" | cut -d, -f2 | tr '\n' ' ')"
+}
+
 run_redis_config() { # plain|thp|async
 	local cfg=$1 dir=/tmp/redis-$1 launcher=() args=() pid
 	local target keys base used i before after huge0 huge1 rc=0
@@ -278,6 +307,7 @@ run_redis_config() { # plain|thp|async
 		sleep 0.2
 	done
 	pid=$(cat "$dir/redis.pid")
+	floor_saves "$cfg"
 
 	# Fill to about REDIS_MB of used_memory: estimate the key count,
 	# then top up once from the measured size.

@@ -189,7 +189,14 @@ def ingest_redis_cfg(src, dst, cfg):
         return False
     saves = read_csv(os.path.join(src, 'redis-bgsave-%s.csv' % cfg))
     info = read_kv(os.path.join(src, 'redis-info-%s.txt' % cfg))
+    # The empty server's BGSAVEs come first in the log: skip them.
+    floor = read_csv(os.path.join(src, 'redis-floor-%s.csv' % cfg))
     logs = redis_log_saves(os.path.join(src, 'redis-log-%s.txt' % cfg))
+    logs = logs[len(floor):]
+    if floor:
+        write_csv(os.path.join(dst, 'redis-floor-%s.csv' % cfg),
+                  ['idx', 'fork_usec', 'fork_async'],
+                  [[f['idx'], f['fork_usec'], f['fork_async']] for f in floor])
     ev = copy_events(os.path.join(src, 'redis-trace-%s.txt' % cfg))
     reqs = read_requests(req_path)
     starts = [r[0] for r in reqs]
@@ -556,6 +563,7 @@ def report(args):
             'latency': lat, 'info': info, 'saves': saves,
             'ts': read_csv(os.path.join(res, 'redis-ts-%s.csv' % c)),
             'stalls': read_csv(os.path.join(res, 'redis-stalls-%s.csv' % c)),
+            'floor': read_csv(os.path.join(res, 'redis-floor-%s.csv' % c)),
             'plotted': plotted[0] if plotted else None,
         }
     small = {lbl: read_csv(os.path.join(res, 'small-fork-%s.csv' % lbl))
@@ -756,6 +764,24 @@ def report(args):
                 fmt_us(median(copies)) if copies else '-',
                 i.get('delta_async_fork_sync_pmd', '-')))
         sec_redis.append('')
+        if any(d['floor'] for d in redis.values()):
+            sec_redis.append(
+                '`latest_fork_usec` (Redis\'s own measure of its fork) of the '
+                'empty server, BGSAVEs made before the dataset was loaded, '
+                'against the full server\'s BGSAVEs above:\n')
+            sec_redis.append('| configuration | empty server: median (max) | '
+                             'full server: median (max) | full / empty |')
+            sec_redis.append('|---|---:|---:|---:|')
+            for c, d in redis.items():
+                fl = [float(f['fork_usec']) for f in d['floor']]
+                full = [float(b['fork_us']) for b in d['saves']]
+                if not fl or not full:
+                    continue
+                sec_redis.append('| %s | %s (%s) | %s (%s) | %.2fx |' % (
+                    CFG_TITLE[c], fmt_us(median(fl)), fmt_us(max(fl)),
+                    fmt_us(median(full)), fmt_us(max(full)),
+                    median(full) / median(fl)))
+            sec_redis.append('')
         sec_redis.append('Latency of requests (p50 / p99 / p99.9 / max):\n')
         sec_redis.append('| configuration | window | requests | p50 | p99 | '
                          'p99.9 | max | vCPU stalls (longest) |')
@@ -840,6 +866,26 @@ def report(args):
               fmt_us(ta * 1000), fmt_us(tp * 1000), 100 * (ta / tp - 1))
           if ta and tp else 'not measured',
           abs(ta / tp - 1) <= 0.10 if ta and tp else None)
+
+    def fork_usec(c, which):
+        d = redis.get(c, {})
+        v = ([float(f['fork_usec']) for f in d.get('floor', [])]
+             if which == 'floor' else
+             [float(b['fork_us']) for b in d.get('saves', [])])
+        return median(v) if v else None
+
+    af, ae = fork_usec('async', 'full'), fork_usec('async', 'floor')
+    pf = fork_usec('plain', 'full')
+    mib = int(redis.get('async', {}).get('info', {}).get('used_memory', 0)) >> 20
+    t.add('Redis `latest_fork_usec` with %d MiB, async fork vs the same '
+          'server empty (medians)' % mib, '≤ 2x',
+          '%s vs %s: %.2fx' % (fmt_us(af), fmt_us(ae), af / ae)
+          if af and ae else 'not measured',
+          af / ae <= 2 if af and ae else None)
+    t.add('Redis `latest_fork_usec`, plain vs async fork (medians)', '≥ 30x',
+          '%s vs %s: %.0fx' % (fmt_us(pf), fmt_us(af), pf / af)
+          if af and pf else 'not measured',
+          pf / af >= 30 if af and pf else None)
 
     # ---- small fork -----------------------------------------------------------
     sec_small = []
