@@ -26,6 +26,15 @@ echo 1 >/sys/kernel/mm/ksm/run 2>/dev/null
 echo "$mode" >/proc/sys/vm/async_fork || { echo "no /proc/sys/vm/async_fork" >&2; exit 2; }
 a0=$(awk '$1 == "async_fork" { print $2 }' /proc/vmstat)
 
+# progress GROUP WAITED: one line of how a long group is getting on (a
+# debug kernel under TCG runs stress-ng many times slower than its timeout).
+progress() {
+	echo "# [$(cut -d' ' -f1 /proc/uptime)s] group $1 running for ${2}s:" \
+		"$(pgrep -c stress-ng) stress-ng processes," \
+		"load $(cut -d' ' -f1-3 /proc/loadavg)," \
+		"async forks so far $(($(awk '$1 == "async_fork" { print $2 }' /proc/vmstat) - a0))"
+}
+
 # group NAME STRESSOR-ARGS...
 group() {
 	local name=$1 log=/tmp/stress-$1.log rc=0
@@ -40,7 +49,13 @@ group() {
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 5
 		waited=$((waited + 5))
-		[ "$waited" != $((secs * 3 + 180)) ] || echo w >/proc/sysrq-trigger
+		[ $((waited % 120)) != 0 ] || progress "$1" "$waited"
+		if [ "$waited" = $((secs * 3 + 180)) ]; then
+			# Blocked tasks, and what the CPUs run.
+			echo w >/proc/sysrq-trigger
+			echo l >/proc/sysrq-trigger
+			ps -e -o pid,stat,time,wchan:24,comm | grep -E 'stress|PID' | sed 's/^/#   /'
+		fi
 	done
 	wait "$pid" || rc=$?
 	[ "$rc" != 137 ] || echo "stress-ng fail: hung, killed after $((secs * 6 + 300))s" >>"$log"
