@@ -20,6 +20,8 @@
 #   BENCH_MEM, BENCH_CPUS  guest size (default 12288 MiB, 2 vCPUs; both
 #                 sessions use the same)
 #   BENCH_TIMEOUT guest time limit per session, seconds (default 10800)
+#   BENCH_QUIET_WAIT  seconds to wait for the host's load average to fall
+#                 below 1 before each session (default 300)
 #   BENCH_RESULTS where the report goes (default results/bench)
 #   Passed to the guest (defaults in tools/testing/bench/guest-bench.sh):
 #   FORK_SIZES ("256 512 1024 2048 4096" MiB), FORK_REPS (5), REDIS_MB
@@ -100,6 +102,19 @@ gcc -O2 -Wall -o "$tools/fork_bench" "$TOP/tools/testing/fork-bench/fork_bench.c
 gcc -O2 -Wall -o "$tools/small_fork" "$B/small_fork.c"
 gcc -O2 -Wall -pthread -o "$tools/redis_latency" "$B/redis_latency.c"
 
+# wait_quiet: the load average still counts a build that just ended (it
+# decays over minutes).  Give it up to BENCH_QUIET_WAIT seconds (default
+# 300) to fall below 1 before a measured session; carry on either way.
+wait_quiet() {
+	local waited=0 limit=${BENCH_QUIET_WAIT:-300}
+	while [ "$waited" -lt "$limit" ] &&
+		awk '{ exit !($1 >= 1) }' /proc/loadavg; do
+		[ "$waited" != 0 ] || note "bench: waiting up to ${limit}s for the host load average to fall below 1"
+		sleep 10
+		waited=$((waited + 10))
+	done
+}
+
 # guest_session NAME BZIMAGE PARTS LABEL: one boot, results in $work/NAME.
 guest_session() {
 	local name=$1 kernel=$2 gparts=$3 label=$4 out=$work/$1 env="" v load
@@ -108,6 +123,7 @@ guest_session() {
 	done
 	rm -rf "$out"
 	mkdir -p "$out"
+	wait_quiet
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	note "bench: host load average $load (other work skews the numbers)"
 	note "bench: booting the $name kernel ($mem MiB, $cpus vCPUs): $gparts"
