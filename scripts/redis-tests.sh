@@ -10,7 +10,7 @@
 #   testsuite    tools/testing/redis-testsuite.sh: Redis's own tests for
 #                snapshots, AOF and replication with fork-async yes
 #
-# Results go to build/test-results/redis/; ends with the summariser's
+# Results go to build/test-results/redis/ (REDIS_RESULTS); ends with the summariser's
 # "N passed, N failed, N skipped".  The kernel must be built already
 # (make kernel).
 #
@@ -21,6 +21,7 @@
 #                       integration/rdb, aof, replication and unit/other with
 #                       fork-async yes and no (a few hours)
 #   REDIS_CHECKS        which checks to run (default: all three)
+#   REDIS_RESULTS       where the results go (default build/test-results/redis)
 #   REDIS_SUMMARY=no    leave out the summary line (make check prints one
 #                       for everything it ran)
 set -eu
@@ -49,7 +50,7 @@ CHECKS=${REDIS_CHECKS:-consistency launcher testsuite}
 "$S/build-tools.sh"
 [ -f "$KOUT/arch/x86/boot/bzImage" ] || die "no kernel in $KOUT (run: make kernel)"
 
-results=$BUILD/test-results/redis
+results=${REDIS_RESULTS:-$BUILD/test-results/redis}
 rm -rf "$results"
 mkdir -p "$results"
 taps=""
