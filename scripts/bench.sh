@@ -20,6 +20,9 @@
 #   BENCH_MEM, BENCH_CPUS  guest size (default 12288 MiB, 2 vCPUs; both
 #                 sessions use the same)
 #   BENCH_TIMEOUT guest time limit per session, seconds (default 10800)
+#   BENCH_SMALL_PAIRS  extra pairs of guest sessions (unpatched, then
+#                 patched) for the small-process fork, when both small and
+#                 base are measured (default 3)
 #   BENCH_QUIET_WAIT  seconds to wait for the host's load average to fall
 #                 below 1 before each session (default 300)
 #   BENCH_RESULTS where the report goes (default results/bench)
@@ -44,6 +47,7 @@ do_build=${BENCH_BUILD:-1}
 mem=${BENCH_MEM:-12288}
 cpus=${BENCH_CPUS:-2}
 timeout_s=${BENCH_TIMEOUT:-10800}
+small_pairs=${BENCH_SMALL_PAIRS:-3}
 results=${BENCH_RESULTS:-$TOP/results/bench}
 work=$BUILD/bench
 base_tree=$BUILD/linux-base
@@ -61,14 +65,14 @@ for p in $parts; do
 	esac
 done
 guest_parts=${guest_parts# }
-for v in "$mem" "$cpus" "$timeout_s" "$do_build"; do
-	case $v in '' | *[!0-9]*) die "BENCH_MEM, BENCH_CPUS, BENCH_TIMEOUT and BENCH_BUILD must be numbers" ;; esac
+for v in "$mem" "$cpus" "$timeout_s" "$do_build" "$small_pairs"; do
+	case $v in '' | *[!0-9]*) die "BENCH_MEM, BENCH_CPUS, BENCH_TIMEOUT, BENCH_BUILD and BENCH_SMALL_PAIRS must be numbers" ;; esac
 done
 
 # The command that reruns this: the settings that differ from the
 # defaults, then make bench.
 rerun=""
-for v in BENCH_PARTS BENCH_MEM BENCH_CPUS $guest_vars; do
+for v in BENCH_PARTS BENCH_MEM BENCH_CPUS BENCH_SMALL_PAIRS $guest_vars; do
 	[ -n "${!v+set}" ] || continue
 	case ${!v} in
 	'' | *[!A-Za-z0-9_./-]*) rerun="$rerun $v='${!v}'" ;;
@@ -115,9 +119,10 @@ wait_quiet() {
 	done
 }
 
-# guest_session NAME BZIMAGE PARTS LABEL: one boot, results in $work/NAME.
+# guest_session NAME BZIMAGE PARTS LABEL [SESSION]: one boot, results in
+# $work/NAME; SESSION numbers the small-process fork data (default 0).
 guest_session() {
-	local name=$1 kernel=$2 gparts=$3 label=$4 out=$work/$1 env="" v load
+	local name=$1 kernel=$2 gparts=$3 label=$4 session=${5:-0} out=$work/$1 env="" v load
 	for v in $guest_vars; do
 		[ -z "${!v+set}" ] || env="$env $v=$(printf '%q' "${!v}")"
 	done
@@ -131,10 +136,13 @@ guest_session() {
 		"BENCH_PARTS='$gparts' BENCH_LABEL=$label$env $B/guest-bench.sh" ||
 		die "the $name guest session failed (console: $out/console.log)"
 	python3 "$B/report.py" ingest "$out" "$results" --rerun "$rerun" \
-		--host "$host, load average $load at the start"
+		--session "$session" --host "$host, load average $load at the start"
 }
 
 mkdir -p "$work" "$results"
+# A new small-process comparison replaces the old one's sessions.
+case " $parts " in *" small "*) rm -f "$results"/small-fork-patched*.csv ;; esac
+! $run_base || rm -f "$results"/small-fork-base*.csv
 host="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) CPUs"
 if [ -n "$guest_parts" ]; then
 	guest_session patched "$KOUT/arch/x86/boot/bzImage" "$guest_parts" patched
@@ -162,6 +170,16 @@ if $run_base; then
 	[ "$(git -C "$base_tree" rev-parse HEAD)" = "$base_rev" ] ||
 		die "$base_tree is not at tag base"
 	guest_session base "$base_tree/arch/x86/boot/bzImage" small base
+	# One boot differs from the next by more than the 3% looked for:
+	# more sessions of both kernels, alternating.
+	case " $parts " in
+	*" small "*)
+		for i in $(seq 1 "$small_pairs"); do
+			guest_session "base-$i" "$base_tree/arch/x86/boot/bzImage" small base "$i"
+			guest_session "patched-$i" "$KOUT/arch/x86/boot/bzImage" small patched "$i"
+		done
+		;;
+	esac
 fi
 
 python3 "$B/report.py" report "$results" --work "$work/plot"
