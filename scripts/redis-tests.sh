@@ -10,9 +10,9 @@
 #   testsuite    tools/testing/redis-testsuite.sh: Redis's own tests for
 #                snapshots, AOF and replication with fork-async yes
 #
-# Results go to build/test-results/redis/ (REDIS_RESULTS); ends with the summariser's
-# "N passed, N failed, N skipped".  The kernel must be built already
-# (make kernel).
+# Results go to build/test-results/redis/ (REDIS_RESULTS); ends with the
+# summariser's "N passed, N failed, N skipped".  The kernel must be built
+# already (make kernel).
 #
 #   REDIS_SUITE=quick   (default) about 15 minutes in the TCG guest: 256 MiB,
 #                       3 rounds per mode; the launcher 128 MiB, 2 BGSAVEs;
