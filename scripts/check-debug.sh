@@ -14,7 +14,8 @@
 #
 # Environment: DEBUG_PARTS (default "mm stress fault torture"),
 # DEBUG_MM_ITEMS (run_vmtests.sh categories; default: all that run here),
-# STRESS_SECS, FI_ROUNDS, TORTURE_ARGS, DEBUG_TIMEOUT (per guest run,
+# STRESS_SECS, FI_ROUNDS, TORTURE_SECONDS, TORTURE_SIZE_MB, TORTURE_THREADS
+# (see the scripts under tools/testing), DEBUG_TIMEOUT (per guest run,
 # default 10800 s).
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +25,10 @@ T=$TOP/tools/testing
 parts=${DEBUG_PARTS:-mm stress fault torture}
 items=${DEBUG_MM_ITEMS:-async_fork mmap gup_test mlock madv_populate memfd_secret process_mrelease soft_dirty pagemap cow mkdirty mdwe mremap userfaultfd ksm thp hugetlb}
 tmo=${DEBUG_TIMEOUT:-10800}
+# They end up in a command line run in the guest: numbers only.
+for v in DEBUG_TIMEOUT STRESS_SECS FI_ROUNDS TORTURE_SECONDS TORTURE_SIZE_MB TORTURE_THREADS; do
+	case ${!v:-0} in *[!0-9]*) die "$v must be a number, not '${!v}'" ;; esac
+done
 
 "$S/deps.sh"
 "$S/fetch-kernel.sh"
@@ -90,7 +95,7 @@ for part in $parts; do
 		guest fault 2048 "FI_START=$1 FI_END=$2 FI_ROUNDS=${FI_ROUNDS:-40} $T/fault-inject/fault-inject.sh"
 		;;
 	torture)
-		guest torture 4096 "TORTURE_ARGS='${TORTURE_ARGS:-}' $T/snapshot-torture/snapshot-torture.sh"
+		guest torture 4096 "TORTURE_SECONDS=${TORTURE_SECONDS:-300} TORTURE_SIZE_MB=${TORTURE_SIZE_MB:-256} TORTURE_THREADS=${TORTURE_THREADS:-4} $T/snapshot-torture/snapshot-torture.sh"
 		;;
 	*) die "unknown part '$part' in DEBUG_PARTS (mm stress fault torture)" ;;
 	esac
