@@ -36,13 +36,16 @@ for f in fail_page_alloc failslab; do
 done
 
 # Settings shared by both attributes.  ignore-gfp-wait=N: the copy
-# allocates with GFP_KERNEL, which the defaults leave alone.
+# allocates with GFP_KERNEL, which the defaults leave alone.  task-filter:
+# only the program under test and its children fail (make-it-fail is
+# inherited), not this script's own forks, which vm.async_fork=2 makes
+# async too.
 aim() { # attr probability
 	local d=$dbg/$1
 	echo "$FI_START" >"$d/require-start"
 	echo "$FI_END" >"$d/require-end"
 	echo 32 >"$d/stacktrace-depth"
-	echo N >"$d/task-filter"
+	echo Y >"$d/task-filter"
 	echo 1 >"$d/interval"
 	echo -1 >"$d/times"
 	echo 0 >"$d/space"
@@ -72,11 +75,14 @@ run() { # description, program arguments...
 	shift
 	aim fail_page_alloc "$prob"
 	aim failslab "$prob"
-	out=$("$prog" -s "$size" "$@" 2>&1) || rc=$?
+	out=$(sh -c 'echo 1 >/proc/self/make-it-fail && exec "$@"' sh \
+		"$prog" -s "$size" "$@" 2>&1) || rc=$?
 	echo 0 >"$dbg/fail_page_alloc/probability"
 	echo 0 >"$dbg/failslab/probability"
 	echo "$out" | sed 's/^/# /'
 	if [ "$rc" = 0 ]; then ok "$desc"; else not_ok "$desc (status $rc)"; fi
+	settle
+	echo "# after it: PageTables $(meminfo PageTables) kB, MemFree $(meminfo MemFree) kB"
 }
 
 run "CLONE_ASYNC forks under injected failures: no wrong snapshot, parent intact" -r "$rounds"
