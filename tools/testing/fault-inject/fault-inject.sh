@@ -57,7 +57,20 @@ aim() { # attr probability
 }
 
 meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
-settle() { sync; echo 3 >/proc/sys/vm/drop_caches; sleep 1; }
+# Page tables of exited processes are freed after an RCU grace period
+# (x86 frees them with RCU), which a TCG debug guest takes seconds to end:
+# wait until PageTables holds still for two seconds (at most 30).
+settle() {
+	local prev=-1 cur i
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	for i in $(seq 1 15); do
+		sleep 2
+		cur=$(meminfo PageTables)
+		[ "$cur" != "$prev" ] || break
+		prev=$cur
+	done
+}
 injected() { dmesg | grep -c 'FAULT_INJECTION: forcing a failure' || true; }
 
 echo 1 >/proc/sys/vm/async_fork
@@ -90,13 +103,15 @@ echo 2 >/proc/sys/vm/async_fork
 run "fork() with vm.async_fork=2 under injected failures" -p -r "$((rounds / 2))"
 echo 1 >/proc/sys/vm/async_fork
 
+# Measured before dmesg runs below (its tables, too, are freed late).
+settle
+pt1=$(meminfo PageTables)
+free1=$(meminfo MemFree)
+
 inj=$(($(injected) - inj0))
 echo "# injected failures: $inj"
 if [ "$inj" -gt 0 ]; then ok "failures were injected ($inj)"; else not_ok "no failure was injected: filter or config wrong"; fi
 
-settle
-pt1=$(meminfo PageTables)
-free1=$(meminfo MemFree)
 echo "# PageTables ${pt0} kB -> ${pt1} kB, MemFree ${free0} kB -> ${free1} kB"
 # Page tables come back exactly (two tables of slack for the shell's own
 # processes); MemFree within 16 MiB (per-CPU lists, slab caches), far
