@@ -61,10 +61,10 @@ meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
 # (x86 frees them with RCU), which a TCG debug guest takes seconds to end:
 # wait until PageTables holds still for two seconds (at most 30).
 settle() {
-	local prev=-1 cur i
+	local prev=-1 cur _
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
-	for i in $(seq 1 15); do
+	for _ in $(seq 1 15); do
 		sleep 2
 		cur=$(meminfo PageTables)
 		[ "$cur" != "$prev" ] || break
