@@ -49,7 +49,7 @@ group() {
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 5
 		waited=$((waited + 5))
-		[ $((waited % 120)) != 0 ] || progress "$1" "$waited"
+		[ $((waited % 120)) != 0 ] || progress "$name" "$waited"
 		if [ "$waited" = $((secs * 3 + 180)) ]; then
 			# Blocked tasks, and what the CPUs run.
 			echo w >/proc/sysrq-trigger
