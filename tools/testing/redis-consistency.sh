@@ -117,11 +117,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for p in "$PORT" "$CHECK_PORT"; do
-	if rcall "$p" 5 PING; then
-		die "something already listens on 127.0.0.1:$p"
-	fi
-done
+ports_free "$PORT" "$CHECK_PORT"
 
 # start_main [ARGS...] / start_check [ARGS...]: the server under test and
 # the one that loads its snapshots (plain, no launcher).

@@ -142,6 +142,17 @@ populate() {
 
 # ---------------------------------------------------------------------------
 # Servers.
+
+# ports_free PORT...: die if a server already answers on one of them.
+ports_free() {
+	local p
+	for p in "$@"; do
+		if rcall "$p" 5 PING; then
+			die "something already listens on 127.0.0.1:$p"
+		fi
+	done
+}
+
 server_pid() {
 	local pidfile=$1 pid
 	[ -s "$pidfile" ] || return 1
