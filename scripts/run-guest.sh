@@ -9,6 +9,8 @@
 # The command runs with bash in the guest, in the current directory.  Files
 # it writes to $GUEST_OUT (the host's OUTDIR) survive the guest.
 #
+# GUEST_ICOUNT=N runs the guest with an instruction-counting clock (below).
+#
 # The run fails (exit 1, console tail shown) when the guest panics, oopses,
 # prints a kernel WARNING/BUG/lockdep/KASAN report, or does not finish in
 # TIMEOUT_S seconds.
@@ -54,6 +56,16 @@ echo "$TOP" >"$out/top"
 accel="-accel tcg,thread=multi"
 if [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; then
 	[ -w /dev/kvm ] && accel="-accel kvm -cpu host"
+fi
+# GUEST_ICOUNT=N: the guest's clock counts instructions (2^N ns each)
+# instead of following the host's, so timings in the guest do not depend
+# on how busy the host is.  TCG only, one thread for all vCPUs.
+if [ -n "${GUEST_ICOUNT:-}" ]; then
+	case $GUEST_ICOUNT in
+	[0-9] | 10) ;;
+	*) die "GUEST_ICOUNT must be a number from 0 to 10" ;;
+	esac
+	accel="-accel tcg,thread=single -icount shift=$GUEST_ICOUNT,align=off,sleep=off"
 fi
 cpu_model="-cpu max"
 case $accel in *kvm*) cpu_model="" ;; esac

@@ -13,9 +13,11 @@
 #          connections while REDIS_SAVES BGSAVEs run, REDIS_GAP seconds
 #          apart, on a server holding about REDIS_MB MiB, for each of
 #          REDIS_CONFIGS (plain: 4 KiB pages, plain fork; thp: THP always,
-#          plain fork; async: 4 KiB pages, async fork); before the
-#          dataset is loaded, REDIS_FLOOR_SAVES BGSAVEs of the empty server
-#          give the floor of its latest_fork_usec
+#          plain fork; async: 4 KiB pages, async fork; CFG:MB for another
+#          dataset size, e.g. async:4096); before the dataset is loaded,
+#          REDIS_FLOOR_SAVES BGSAVEs of the empty server give the floor of
+#          its latest_fork_usec, and REDIS_IDLE_SAVES of the full server
+#          before the client load starts its latest_fork_usec without load
 #
 # Everything measured writes to /tmp (tmpfs) only: a process that writes
 # to the 9p share pins its pages and forks synchronously from then on.  The
@@ -25,7 +27,8 @@
 # BENCH_LABEL [patched], BENCH_TOOLS [build/tools], FORK_SIZES
 # ["256 512 1024 2048 4096"], FORK_REPS [5], REDIS_MB [2048],
 # REDIS_VALUE_SIZE [1000], REDIS_CONNS [4], REDIS_GET_PCT [50],
-# REDIS_SAVES [3], REDIS_FLOOR_SAVES [5], REDIS_GAP [4], REDIS_CONFIGS ["plain thp async"],
+# REDIS_SAVES [3], REDIS_FLOOR_SAVES [5], REDIS_IDLE_SAVES [3], REDIS_GAP [4],
+# REDIS_CONFIGS ["plain thp async plain:4096 async:4096"],
 # REDIS_SERVER [build/redis/src/redis-server if it has the fork-async
 # option, else Debian's redis-server], SMALL_FORKS [1000], SMALL_REPS [10].
 set -eu -o pipefail
@@ -44,8 +47,9 @@ REDIS_CONNS=${REDIS_CONNS:-4}
 REDIS_GET_PCT=${REDIS_GET_PCT:-50}
 REDIS_SAVES=${REDIS_SAVES:-3}
 REDIS_FLOOR_SAVES=${REDIS_FLOOR_SAVES:-5}
+REDIS_IDLE_SAVES=${REDIS_IDLE_SAVES:-3}
 REDIS_GAP=${REDIS_GAP:-4}
-REDIS_CONFIGS=${REDIS_CONFIGS:-"plain thp async"}
+REDIS_CONFIGS=${REDIS_CONFIGS:-"plain thp async plain:4096 async:4096"}
 SMALL_FORKS=${SMALL_FORKS:-1000}
 SMALL_REPS=${SMALL_REPS:-10}
 PORT=6379
@@ -57,7 +61,7 @@ OUT=/tmp/bench
 DEST=${GUEST_OUT:-}
 
 for v in FORK_REPS REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS REDIS_GET_PCT \
-	REDIS_SAVES REDIS_FLOOR_SAVES REDIS_GAP SMALL_FORKS SMALL_REPS; do
+	REDIS_SAVES REDIS_FLOOR_SAVES REDIS_IDLE_SAVES REDIS_GAP SMALL_FORKS SMALL_REPS; do
 	case ${!v} in '' | *[!0-9]*) die "$v must be a number, not '${!v}'" ;; esac
 done
 for s in $FORK_SIZES; do
@@ -241,35 +245,48 @@ anon_huge_kb() { # pid
 	sed -n 's/^AnonHugePages: *\([0-9]*\).*/\1/p' "/proc/$1/smaps_rollup" 2>/dev/null || echo -1
 }
 
-# floor_saves CFG: BGSAVEs of the still empty server, one after another,
-# each awaited; their latest_fork_usec is the floor that a fork of the
-# full server is compared with (Redis's own bookkeeping around fork()).
-floor_saves() {
-	local cfg=$1 i n
-	echo "idx,fork_usec,fork_async" >"$OUT/redis-floor-$cfg.csv"
-	for i in $(seq 1 "$REDIS_FLOOR_SAVES"); do
+# quiet_saves TAG WHICH: BGSAVEs with no client load (REDIS_FLOOR_SAVES
+# of the empty server, REDIS_IDLE_SAVES of the full one),
+# one after another, each awaited, into redis-WHICH-TAG.csv.  WHICH is
+# floor (the empty server: Redis's own bookkeeping around fork(), what a
+# fork of the full server is compared with) or idle (the full server
+# before the load starts, so that both are measured alike).
+quiet_saves() {
+	local tag=$1 which=$2 i n count=$REDIS_FLOOR_SAVES
+	[ "$which" = floor ] || count=$REDIS_IDLE_SAVES
+	echo "idx,fork_usec,fork_async" >"$OUT/redis-$which-$tag.csv"
+	for i in $(seq 1 "$count"); do
 		case $(redis-cli -p "$PORT" BGSAVE) in
 		*started*) ;;
-		*) die "redis $cfg: BGSAVE of the empty server was refused" ;;
+		*) die "redis $tag: BGSAVE ($which) was refused" ;;
 		esac
 		n=0
 		while [ "$(rinfo persistence rdb_bgsave_in_progress)" != 0 ]; do
 			n=$((n + 1))
-			[ "$n" -lt 3000 ] || die "redis $cfg: BGSAVE of the empty server did not end in 300 s"
+			[ "$n" -lt 6000 ] || die "redis $tag: BGSAVE ($which) did not end in 600 s"
 			sleep 0.1
 		done
 		[ "$(rinfo persistence rdb_last_bgsave_status)" = ok ] ||
-			die "redis $cfg: BGSAVE of the empty server failed (log: $server_dir/redis.log)"
+			die "redis $tag: BGSAVE ($which) failed (log: $server_dir/redis.log)"
 		n=$(rinfo stats latest_fork_async)
-		echo "$i,$(rinfo stats latest_fork_usec),${n:--1}" >>"$OUT/redis-floor-$cfg.csv"
+		echo "$i,$(rinfo stats latest_fork_usec),${n:--1}" >>"$OUT/redis-$which-$tag.csv"
 	done
-	say "redis $cfg: empty server, latest_fork_usec of $REDIS_FLOOR_SAVES BGSAVEs:" \
-		"$(tail -n +2 "$OUT/redis-floor-$cfg.csv" | cut -d, -f2 | tr '\n' ' ')"
+	say "redis $tag: $which, latest_fork_usec of $count BGSAVEs:" \
+		"$(tail -n +2 "$OUT/redis-$which-$tag.csv" | cut -d, -f2 | tr '\n' ' ')"
 }
 
-run_redis_config() { # plain|thp|async
-	local cfg=$1 dir=/tmp/redis-$1 launcher=() args=() pid
+# run_redis_config CFG[:MB]: CFG is plain, thp or async; with :MB a
+# dataset of MB MiB instead of REDIS_MB, and the results are tagged
+# CFG-MBm.
+run_redis_config() {
+	local cfg=${1%%:*} mb=$REDIS_MB tag=${1%%:*} launcher=() args=() pid dir
 	local target keys base used i before after huge0 huge1 rc=0
+	case $1 in *:*)
+		mb=${1#*:}
+		tag=$cfg-${mb}m
+		;;
+	esac
+	dir=/tmp/redis-$tag
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	args=(--disable-thp yes)
@@ -288,13 +305,13 @@ run_redis_config() { # plain|thp|async
 		vm.async_fork=2) set_async 2 ;;
 		esac
 		;;
-	*) die "unknown Redis configuration '$cfg'" ;;
+	*) die "unknown Redis configuration '$1' (plain, thp, async, each with :MB or not)" ;;
 	esac
 	if grep -q -a -F 'fork-async' "$redis_bin" && [ "$cfg" != async ]; then
 		args+=(--fork-async no)
 	fi
 
-	say "redis $cfg: starting $redis_bin ${args[*]} ${launcher[*]:+(via ${launcher[*]})}"
+	say "redis $tag: starting $redis_bin ${args[*]} ${launcher[*]:+(via ${launcher[*]})}"
 	server_dir=$dir
 	"${launcher[@]}" "$redis_bin" --bind 127.0.0.1 --port "$PORT" --save '' \
 		--appendonly no --dir "$dir" --dbfilename dump.rdb \
@@ -307,15 +324,15 @@ run_redis_config() { # plain|thp|async
 		sleep 0.2
 	done
 	pid=$(cat "$dir/redis.pid")
-	floor_saves "$cfg"
+	quiet_saves "$tag" floor
 
 	# Fill to about REDIS_MB of used_memory: estimate the key count,
 	# then top up once from the measured size.
-	target=$((REDIS_MB * 1024 * 1024))
+	target=$((mb * 1024 * 1024))
 	base=$(rinfo memory used_memory)
 	keys=$((target / (REDIS_VALUE_SIZE + 100)))
 	for i in 1 2; do
-		say "redis $cfg: DEBUG POPULATE $keys key $REDIS_VALUE_SIZE"
+		say "redis $tag: DEBUG POPULATE $keys key $REDIS_VALUE_SIZE"
 		[ "$(redis-cli -p "$PORT" DEBUG POPULATE "$keys" key "$REDIS_VALUE_SIZE")" = OK ] ||
 			die "DEBUG POPULATE failed"
 		used=$(rinfo memory used_memory)
@@ -326,20 +343,23 @@ run_redis_config() { # plain|thp|async
 	done
 	keys=$(redis-cli -p "$PORT" DBSIZE)
 	huge0=$(anon_huge_kb "$pid")
-	say "redis $cfg: used_memory $((used >> 20)) MiB, $keys keys, AnonHugePages ${huge0} kB"
+	say "redis $tag: used_memory $((used >> 20)) MiB, $keys keys, AnonHugePages ${huge0} kB"
+	quiet_saves "$tag" idle
 
 	before=$(vmstat_async)
 	trace_on
-	say "redis $cfg: $REDIS_CONNS connections, $REDIS_GET_PCT% GET, $REDIS_SAVES BGSAVEs ${REDIS_GAP}s apart"
+	say "redis $tag: $REDIS_CONNS connections, $REDIS_GET_PCT% GET, $REDIS_SAVES BGSAVEs ${REDIS_GAP}s apart"
 	"$TOOLS/redis_latency" -p "$PORT" -c "$REDIS_CONNS" -k "$keys" \
 		-s "$REDIS_VALUE_SIZE" -g "$REDIS_GET_PCT" -n "$REDIS_SAVES" \
-		-b "$REDIS_GAP" -d 7200 -o "$OUT/redis-req-$cfg.csv" \
-		-B "$OUT/redis-bgsave-$cfg.csv" -T "$OUT/redis-stalls-$cfg.csv" || rc=$?
-	trace_off "$OUT/redis-trace-$cfg.txt"
+		-b "$REDIS_GAP" -d 7200 -o "$OUT/redis-req-$tag.csv" \
+		-B "$OUT/redis-bgsave-$tag.csv" -T "$OUT/redis-stalls-$tag.csv" || rc=$?
+	trace_off "$OUT/redis-trace-$tag.txt"
 	after=$(vmstat_async)
 	huge1=$(anon_huge_kb "$pid")
 	{
 		echo "config=$cfg"
+		echo "tag=$tag"
+		echo "dataset_mb=$mb"
 		echo "server=$redis_bin"
 		echo "server_version=$("$redis_bin" --version | head -n 1)"
 		echo "server_args=${args[*]}"
@@ -360,26 +380,31 @@ run_redis_config() { # plain|thp|async
 		echo "client_status=$rc"
 		for i in $before; do echo "vmstat_before_$i"; done
 		for i in $after; do echo "vmstat_after_$i"; done
-	} >"$OUT/redis-info-$cfg.txt"
+	} >"$OUT/redis-info-$tag.txt"
 	redis-cli -p "$PORT" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
 	for i in $(seq 1 300); do
 		[ -d "/proc/$pid" ] || break
 		sleep 0.2
 	done
 	[ ! -d "/proc/$pid" ] || die "redis-server $pid did not exit"
-	cp "$dir/redis.log" "$OUT/redis-log-$cfg.txt"
+	cp "$dir/redis.log" "$OUT/redis-log-$tag.txt"
 	server_dir=""
 	rm -rf "$dir"
 	set_async 1
-	[ "$rc" = 0 ] || die "redis $cfg: the client failed (status $rc)"
+	[ "$rc" = 0 ] || die "redis $tag: the client failed (status $rc)"
 }
 
 part_redis() {
-	local cfg mem_mib
+	local cfg mb mem_mib
 	[ -r "$SYSCTL" ] || die "redis part needs the patched kernel (no $SYSCTL)"
 	mem_mib=$(($(sed -n 's/^MemAvailable: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024))
-	[ "$mem_mib" -gt $((REDIS_MB * 3 / 2 + 512)) ] ||
-		die "redis part: a $REDIS_MB MiB dataset needs more memory than the guest's $mem_mib MiB available"
+	for cfg in $REDIS_CONFIGS; do
+		mb=$REDIS_MB
+		case $cfg in *:*) mb=${cfg#*:} ;; esac
+		case $mb in '' | *[!0-9]*) die "REDIS_CONFIGS: '$cfg': the size must be a number (MiB)" ;; esac
+		[ "$mem_mib" -gt $((mb * 3 / 2 + 512)) ] ||
+			die "redis part: a $mb MiB dataset needs more memory than the guest's $mem_mib MiB available"
+	done
 	if [ "$(redis-cli -p "$PORT" PING 2>/dev/null)" = PONG ]; then
 		die "something already listens on port $PORT"
 	fi

@@ -46,6 +46,38 @@ CFG_TITLE = {
     'thp': 'plain fork, THP',
     'async': 'async fork, 4 KiB pages',
 }
+# A Redis configuration's results are tagged CFG (dataset REDIS_MB) or
+# CFG-MBm (REDIS_CONFIGS entry CFG:MB).
+TAG_RE = re.compile(r'(%s)(?:-(\d+)m)?$' % '|'.join(REDIS_CFGS))
+
+
+def redis_tags(folder, prefix):
+    """The tags of the files PREFIX-TAG.csv in FOLDER: the default size
+    first, then by size; plain, thp, async within a size."""
+    tags = []
+    for f in os.listdir(folder):
+        if f.startswith(prefix + '-') and f.endswith('.csv'):
+            m = TAG_RE.match(f[len(prefix) + 1:-4])
+            if m:
+                tags.append((int(m.group(2) or 0),
+                             REDIS_CFGS.index(m.group(1)), m.group(0)))
+    return [t for _, _, t in sorted(tags)]
+
+
+def tag_cfg(tag):
+    return TAG_RE.match(tag).group(1)
+
+
+def tag_title(tag):
+    t = CFG_TITLE[tag_cfg(tag)]
+    mb = TAG_RE.match(tag).group(2)
+    return t + (', %s MiB' % mb if mb else '')
+
+
+def tag_with(tag, cfg):
+    """The tag of configuration CFG with TAG's dataset size."""
+    mb = TAG_RE.match(tag).group(2)
+    return cfg + ('-%sm' % mb if mb else '')
 WARMUP_NS = 1_000_000_000       # requests of the first second are left out
 TS_BUCKET_NS = 10_000_000       # time-series bucket
 TS_MARGIN_NS = 1_000_000_000    # time series: this much before and after
@@ -191,14 +223,17 @@ def ingest_redis_cfg(src, dst, cfg):
         return False
     saves = read_csv(os.path.join(src, 'redis-bgsave-%s.csv' % cfg))
     info = read_kv(os.path.join(src, 'redis-info-%s.txt' % cfg))
-    # The empty server's BGSAVEs come first in the log: skip them.
-    floor = read_csv(os.path.join(src, 'redis-floor-%s.csv' % cfg))
+    # The BGSAVEs without load, of the empty server and then of the full
+    # one, come first in the log: skip them.
     logs = redis_log_saves(os.path.join(src, 'redis-log-%s.txt' % cfg))
-    logs = logs[len(floor):]
-    if floor:
-        write_csv(os.path.join(dst, 'redis-floor-%s.csv' % cfg),
-                  ['idx', 'fork_usec', 'fork_async'],
-                  [[f['idx'], f['fork_usec'], f['fork_async']] for f in floor])
+    for which in ('floor', 'idle'):
+        quiet = read_csv(os.path.join(src, 'redis-%s-%s.csv' % (which, cfg)))
+        logs = logs[len(quiet):]
+        if quiet:
+            write_csv(os.path.join(dst, 'redis-%s-%s.csv' % (which, cfg)),
+                      ['idx', 'fork_usec', 'fork_async'],
+                      [[f['idx'], f['fork_usec'], f['fork_async']]
+                       for f in quiet])
     ev = copy_events(os.path.join(src, 'redis-trace-%s.txt' % cfg))
     reqs = read_requests(req_path)
     starts = [r[0] for r in reqs]
@@ -338,7 +373,13 @@ def ingest(args):
         shutil.copy(small, os.path.join(dst, 'small-fork-%s-s%d.csv' % (
             label, args.session)))
         done.append('small-' + label)
-    if [c for c in REDIS_CFGS if ingest_redis_cfg(src, dst, c)]:
+    tags = redis_tags(src, 'redis-req')
+    if tags:
+        # A new Redis run replaces all of an earlier one's results.
+        for f in os.listdir(dst):
+            if f.startswith('redis-'):
+                os.remove(os.path.join(dst, f))
+    if [c for c in tags if ingest_redis_cfg(src, dst, c)]:
         done.append('redis')
     for part in done:
         write_kv(os.path.join(dst, 'meta-%s.txt' % part), meta)
@@ -440,7 +481,7 @@ def plot_fork(fork, results, work):
 
 def plot_redis(redis, results, work):
     made = []
-    cfgs = [c for c in REDIS_CFGS if c in redis]
+    cfgs = list(redis)
     if not cfgs:
         return made
     # percentiles inside and outside snapshots
@@ -508,7 +549,7 @@ def plot_redis(redis, results, work):
             'request at its start time)"\n'
             "plot '%s' u 1:($2/1000) skip 1 w p pt 7 ps 0.3 t 'request'%s\n"
             'unset multiplot\n' % (
-                CFG_TITLE[c], b['idx'], ymax * 2, -TS_MARGIN_NS / 1e6,
+                tag_title(c), b['idx'], ymax * 2, -TS_MARGIN_NS / 1e6,
                 end_ms + TS_MARGIN_NS / 1e6, 0, end_ms, f0, max(f1, f0 + 0.5),
                 ts, stall_plot, -FORK_ZOOM_NS[0] / 1e6 + f0,
                 FORK_ZOOM_NS[1] / 1e6 + f0, fk, stall_plot))
@@ -555,7 +596,7 @@ def report(args):
             for p in ('fork', 'redis', 'small-patched', 'small-base')}
     fork = read_csv(os.path.join(res, 'fork-latency.csv'))
     redis = {}
-    for c in REDIS_CFGS:
+    for c in redis_tags(res, 'redis-latency'):
         lat = read_csv(os.path.join(res, 'redis-latency-%s.csv' % c))
         if not lat:
             continue
@@ -567,6 +608,7 @@ def report(args):
             'ts': read_csv(os.path.join(res, 'redis-ts-%s.csv' % c)),
             'stalls': read_csv(os.path.join(res, 'redis-stalls-%s.csv' % c)),
             'floor': read_csv(os.path.join(res, 'redis-floor-%s.csv' % c)),
+            'idle': read_csv(os.path.join(res, 'redis-idle-%s.csv' % c)),
             'plotted': plotted[0] if plotted else None,
         }
     small = {}
@@ -753,19 +795,20 @@ def report(args):
             sv = d['saves']
             how = {'plain': 'disable-thp yes; THP enabled=madvise',
                    'thp': 'disable-thp no; THP enabled=always',
-                   'async': 'disable-thp yes; ' + i.get('async_how', '?')}[c]
+                   'async': 'disable-thp yes; ' + i.get('async_how', '?')
+                   }[tag_cfg(c)]
             nasync = sum(1 for b in sv if b['fork_async'] == '1')
             unk = all(b['fork_async'] == '-1' for b in sv)
             copies = [float(b['copy_us']) for b in sv if b['copy_us']]
             sec_redis.append('| %s | %s | %d MiB | %s | %d MiB | %s | %s | %s | %s | %s | %s | %s |' % (
-                CFG_TITLE[c], how, int(i.get('used_memory', 0)) >> 20,
+                tag_title(c), how, int(i.get('used_memory', 0)) >> 20,
                 i.get('keys', '?'),
                 max(int(i.get('anon_huge_kb_before', 0)),
                     int(i.get('anon_huge_kb_after', 0))) >> 10,
                 i.get('requests_per_s', '?'),
                 fmt_us(median(float(b['fork_us']) for b in sv)),
                 ('?' if unk else '%d of %d' % (nasync, len(sv))) +
-                ('' if c != 'async' else ' (vmstat: %s)' %
+                ('' if tag_cfg(c) != 'async' else ' (vmstat: %s)' %
                  i.get('delta_async_fork', '?')),
                 fmt_us(median(float(b['total_ms']) * 1000 for b in sv
                               if b['total_ms'])),
@@ -775,21 +818,31 @@ def report(args):
         sec_redis.append('')
         if any(d['floor'] for d in redis.values()):
             sec_redis.append(
-                '`latest_fork_usec` (Redis\'s own measure of its fork) of the '
-                'empty server, BGSAVEs made before the dataset was loaded, '
-                'against the full server\'s BGSAVEs above:\n')
+                '`latest_fork_usec` (Redis\'s own measure of its fork): '
+                'BGSAVEs of the empty server, made one after another before '
+                'the dataset was loaded; of the full server the same way '
+                'before the client load started (*no load*); and the full '
+                'server\'s BGSAVEs under load above:\n')
             sec_redis.append('| configuration | empty server: median (max) | '
-                             'full server: median (max) | full / empty |')
-            sec_redis.append('|---|---:|---:|---:|')
+                             'full, no load: median (max) | full / empty, '
+                             'no load | full, under load: median (max) | '
+                             'full / empty, under load |')
+            sec_redis.append('|---|---:|---:|---:|---:|---:|')
+
+            def cell(v, fl):
+                if not v:
+                    return '-', '-'
+                return ('%s (%s)' % (fmt_us(median(v)), fmt_us(max(v))),
+                        '%.2fx' % (median(v) / median(fl)))
             for c, d in redis.items():
                 fl = [float(f['fork_usec']) for f in d['floor']]
-                full = [float(b['fork_us']) for b in d['saves']]
-                if not fl or not full:
+                if not fl:
                     continue
-                sec_redis.append('| %s | %s (%s) | %s (%s) | %.2fx |' % (
-                    CFG_TITLE[c], fmt_us(median(fl)), fmt_us(max(fl)),
-                    fmt_us(median(full)), fmt_us(max(full)),
-                    median(full) / median(fl)))
+                idle = cell([float(f['fork_usec']) for f in d['idle']], fl)
+                load = cell([float(b['fork_us']) for b in d['saves']], fl)
+                sec_redis.append('| %s | %s (%s) | %s | %s | %s | %s |' % (
+                    tag_title(c), fmt_us(median(fl)), fmt_us(max(fl)),
+                    *idle, *load))
             sec_redis.append('')
         sec_redis.append('Latency of requests (p50 / p99 / p99.9 / max):\n')
         sec_redis.append('| configuration | window | requests | p50 | p99 | '
@@ -798,7 +851,7 @@ def report(args):
         for c, d in redis.items():
             for w in d['latency']:
                 sec_redis.append('| %s | %s | %s | %s | %s | %s | %s | %s |' % (
-                    CFG_TITLE[c], 'during snapshot'
+                    tag_title(c), 'during snapshot'
                     if w['window'] == 'during_snapshot' else 'outside',
                     w['requests'],
                     *(fmt_us(float(w[k])) if w[k] else '-'
@@ -849,50 +902,65 @@ def report(args):
         return ' (%s\'s slowest request spans a %s stall of a vCPU)' % (
             c, fmt_us(st))
 
-    a_in, a_out = lmax('async', 'during_snapshot'), lmax('async', 'outside')
-    p_in = lmax('plain', 'during_snapshot')
-    t.add('Redis, async fork: max latency during snapshots vs outside',
-          '≤ 2x', '%s vs %s: %.2fx%s' % (fmt_us(a_in), fmt_us(a_out),
-                                         a_in / a_out, stall_note('async'))
-          if a_in and a_out else 'not measured',
-          a_in / a_out <= 2 if a_in and a_out else None)
-    t.add('Redis: max latency during snapshots, async vs plain fork',
-          '≥ 95% lower', '%s vs %s: %.1f%% %s%s' % (
-              fmt_us(a_in), fmt_us(p_in), 100 * abs(1 - a_in / p_in),
-              'lower' if a_in <= p_in else 'higher',
-              stall_note('async') + stall_note('plain'))
-          if a_in and p_in else 'not measured',
-          1 - a_in / p_in >= 0.95 if a_in and p_in else None)
-
     def tot(c):
         v = [float(b['total_ms']) for b in redis.get(c, {}).get('saves', [])
              if b['total_ms']]
         return median(v) if v else None
 
-    ta, tp = tot('async'), tot('plain')
-    t.add('Redis: BGSAVE total time, async vs plain fork (median)',
-          'within 10%', '%s vs %s: %+.1f%%' % (
-              fmt_us(ta * 1000), fmt_us(tp * 1000), 100 * (ta / tp - 1))
-          if ta and tp else 'not measured',
-          abs(ta / tp - 1) <= 0.10 if ta and tp else None)
-
     def fork_usec(c, which):
-        d = redis.get(c, {})
-        v = ([float(f['fork_usec']) for f in d.get('floor', [])]
-             if which == 'floor' else
-             [float(b['fork_us']) for b in d.get('saves', [])])
+        """Median latest_fork_usec of c's BGSAVEs: floor (empty server),
+        idle (full, no load) or saves (full, under load)."""
+        rows = redis.get(c, {}).get(which, [])
+        v = [float(r['fork_us' if which == 'saves' else 'fork_usec'])
+             for r in rows]
         return median(v) if v else None
 
-    af, ae = fork_usec('async', 'full'), fork_usec('async', 'floor')
-    pf = fork_usec('plain', 'full')
+    # The latency targets, for each dataset size that has both plain and
+    # async fork.
+    for c in [c for c in redis if tag_cfg(c) == 'async']:
+        pc = tag_with(c, 'plain')
+        size = ' (%d MiB)' % (int(redis[c]['info'].get('used_memory', 0)) >> 20)
+        a_in, a_out = lmax(c, 'during_snapshot'), lmax(c, 'outside')
+        p_in = lmax(pc, 'during_snapshot')
+        t.add('Redis, async fork: max latency during snapshots vs outside' +
+              size, '≤ 2x', '%s vs %s: %.2fx%s' % (
+                  fmt_us(a_in), fmt_us(a_out), a_in / a_out, stall_note(c))
+              if a_in and a_out else 'not measured',
+              a_in / a_out <= 2 if a_in and a_out else None)
+        t.add('Redis: max latency during snapshots, async vs plain fork' +
+              size, '≥ 95% lower', '%s vs %s: %.1f%% %s%s' % (
+                  fmt_us(a_in), fmt_us(p_in), 100 * abs(1 - a_in / p_in),
+                  'lower' if a_in <= p_in else 'higher',
+                  stall_note(c) + stall_note(pc))
+              if a_in and p_in else 'not measured',
+              1 - a_in / p_in >= 0.95 if a_in and p_in else None)
+        ta, tp = tot(c), tot(pc)
+        t.add('Redis: BGSAVE total time, async vs plain fork (median)' + size,
+              'within 10%', '%s vs %s: %+.1f%%' % (
+                  fmt_us(ta * 1000), fmt_us(tp * 1000), 100 * (ta / tp - 1))
+              if ta and tp else 'not measured',
+              abs(ta / tp - 1) <= 0.10 if ta and tp else None)
+
+    # latest_fork_usec at the default dataset size (2 GiB).  The full
+    # server is compared with the empty one as both were measured: BGSAVEs
+    # one after another, without client load.
+    af, ae = fork_usec('async', 'idle'), fork_usec('async', 'floor')
+    al = fork_usec('async', 'saves')
+    pf, pl = fork_usec('plain', 'idle'), fork_usec('plain', 'saves')
     mib = int(redis.get('async', {}).get('info', {}).get('used_memory', 0)) >> 20
     t.add('Redis `latest_fork_usec` with %d MiB, async fork vs the same '
-          'server empty (medians)' % mib, '≤ 2x',
-          '%s vs %s: %.2fx' % (fmt_us(af), fmt_us(ae), af / ae)
+          'server empty, both without client load (medians)' % mib, '≤ 2x',
+          '%s vs %s: %.2fx%s' % (
+              fmt_us(af), fmt_us(ae), af / ae,
+              '; under load %s: %.2fx' % (fmt_us(al), al / ae) if al else '')
           if af and ae else 'not measured',
           af / ae <= 2 if af and ae else None)
-    t.add('Redis `latest_fork_usec`, plain vs async fork (medians)', '≥ 30x',
-          '%s vs %s: %.0fx' % (fmt_us(pf), fmt_us(af), pf / af)
+    t.add('Redis `latest_fork_usec` with %d MiB, plain vs async fork '
+          '(medians, without client load)' % mib, '≥ 30x',
+          '%s vs %s: %.0fx%s' % (
+              fmt_us(pf), fmt_us(af), pf / af,
+              '; under load %s vs %s: %.0fx' % (
+                  fmt_us(pl), fmt_us(al), pl / al) if pl and al else '')
           if af and pf else 'not measured',
           pf / af >= 30 if af and pf else None)
 
