@@ -258,23 +258,13 @@ for mode in $MODES; do
 				die "BGREWRITEAOF: $R"
 		fi
 		release_writers
-		polls=0
-		deadline=$((EPOCHSECONDS + SAVE_TIMEOUT))
-		while :; do
-			rq "$PORT" INFO persistence stats
-			polls=$((polls + 1))
-			if [ "$mode" = rdb ]; then
-				field rdb_bgsave_in_progress
-			else
-				field aof_rewrite_in_progress
-			fi
-			[ "$F" = 0 ] && break
-			if [ "$EPOCHSECONDS" -ge "$deadline" ]; then
-				stop_writers || true
-				die "$mode round $round: snapshot still running after ${SAVE_TIMEOUT}s"
-			fi
-			nap 0.05
-		done
+		busy=rdb_bgsave_in_progress
+		[ "$mode" = rdb ] || busy=aof_rewrite_in_progress
+		if ! await_snapshot "$PORT" "$busy" persistence stats; then
+			stop_writers || true
+			die "$mode round $round: snapshot still running after ${SAVE_TIMEOUT}s"
+		fi
+		polls=$POLLS
 		now_ms
 		t1=$NOW
 		vm_read vm1

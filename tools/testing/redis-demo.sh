@@ -145,9 +145,6 @@ for mode in $MODES; do
 		digest=$R
 		rq "$PORT" DBSIZE
 		keys_now=$R
-		rq "$PORT" INFO persistence
-		field rdb_saves || die "INFO persistence has no rdb_saves (Redis < 7.0?)"
-		saves0=$F
 		rq "$PORT" INFO stats
 		field total_commands_processed
 		cmds0=$F
@@ -160,21 +157,11 @@ for mode in $MODES; do
 		rq "$PORT" BGSAVE
 		[ "$R" = "Background saving started" ] || die "BGSAVE: $R"
 		release_writers
-		polls=0
-		deadline=$((EPOCHSECONDS + SAVE_TIMEOUT))
-		while :; do
-			rq "$PORT" INFO persistence
-			polls=$((polls + 1))
-			field rdb_bgsave_in_progress
-			inprog=$F
-			field rdb_saves
-			[ "$inprog" = 0 ] && [ "$F" -gt "$saves0" ] && break
-			if [ "$EPOCHSECONDS" -ge "$deadline" ]; then
-				stop_writers || true
-				die "mode $mode round $round: BGSAVE still running after ${SAVE_TIMEOUT}s"
-			fi
-			nap 0.05
-		done
+		if ! await_snapshot "$PORT" rdb_bgsave_in_progress persistence; then
+			stop_writers || true
+			die "mode $mode round $round: BGSAVE still running after ${SAVE_TIMEOUT}s"
+		fi
+		polls=$POLLS
 		now_ms
 		t1=$NOW
 		vm_read vm1

@@ -89,6 +89,26 @@ nap_init() {
 }
 nap() { read -r -t "$1" -u "$sleepfd" _ || true; }
 
+# await_snapshot PORT FIELD SECTION...: poll INFO SECTION... every 50 ms
+# (nap) until FIELD (rdb_bgsave_in_progress, aof_rewrite_in_progress) is
+# 0.  R keeps the last INFO and POLLS counts the INFO commands sent.
+# Returns 1 when the snapshot still runs after SAVE_TIMEOUT seconds: the
+# caller cleans up and says what timed out.
+POLLS=0
+await_snapshot() {
+	local port=$1 name=$2 deadline=$((EPOCHSECONDS + SAVE_TIMEOUT))
+	shift 2
+	POLLS=0
+	while :; do
+		rq "$port" INFO "$@"
+		POLLS=$((POLLS + 1))
+		field "$name"
+		[ "$F" = 0 ] && return 0
+		[ "$EPOCHSECONDS" -lt "$deadline" ] || return 1
+		nap 0.05
+	done
+}
+
 # The median of the numbers on stdin.
 median() {
 	sort -n | awk '{ v[NR] = $1 } END {

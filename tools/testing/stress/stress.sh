@@ -89,8 +89,8 @@ group() {
 # nothing blocked).  clone, forkheavy and exec keep up to 8192, 4096 and
 # 4096 children by default (exec's each exec stress-ng again), which a TCG
 # guest takes minutes to create and reap after the timeout: fewer.
-group fork --fork 2 --vfork 1 --forkheavy 1 --forkheavy-procs 256 \
-	--clone 1 --clone-max 256 --exec 1 --exec-max 32
+group fork --fork 2 --vfork 1 --forkheavy 1 --forkheavy-procs 32 \
+	--clone 1 --clone-max 32 --exec 1 --exec-max 32
 group mapping --mmap 1 --mremap 1 --madvise 1 --mprotect 1 --mmapfixed 1 \
 	--mmapmany 1 --brk 1 --vm 1 --vm-bytes 25% --vm-madvise mergeable
 group pressure --vm 2 --vm-bytes 60% --bigheap 1 --pageswap 1 --mlock 1 \
