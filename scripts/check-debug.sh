@@ -55,7 +55,7 @@ guest() {
 	mkdir -p "$out"
 	note "debug guest: $name"
 	"$S/run-guest.sh" -q -k "$kernel" -m "$mem" -t "$tmo" \
-		-a "page_owner=on default_hugepagesz=2M hugepagesz=1G hugepages=2 $STALL_ARGS" \
+		-a "page_owner=on default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=2 $STALL_ARGS" \
 		-o "$out" -- "set -o pipefail; $cmd | tee \$GUEST_OUT/$name.tap" || rc=$?
 	touch "$out/$name.tap"
 	grep -q -E '^(not )?ok [0-9]' "$out/$name.tap" ||
