@@ -957,9 +957,9 @@ def report(args):
           af / ae <= 2 if af and ae else None)
     t.add('Redis `latest_fork_usec` with %d MiB, plain vs async fork '
           '(medians, without client load)' % mib, '≥ 30x',
-          '%s vs %s: %.0fx%s' % (
+          '%s vs %s: %.1fx%s' % (
               fmt_us(pf), fmt_us(af), pf / af,
-              '; under load %s vs %s: %.0fx' % (
+              '; under load %s vs %s: %.1fx' % (
                   fmt_us(pl), fmt_us(al), pl / al) if pl and al else '')
           if af and pf else 'not measured',
           pf / af >= 30 if af and pf else None)
