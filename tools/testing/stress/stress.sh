@@ -85,14 +85,10 @@ group() {
 
 # The fork group also stops after a number of operations, a cap for a
 # slow (debug, TCG) guest.  Fewer children than the defaults (forkheavy
-# 4096, clone 8192).  No --exec: stress-ng skips it as root.  No
-# --mmapfork: its 32 children each fill a share of free memory; it was
-# left out when the groups seemed never to end under TCG, which was the
-# guest kernel lacking POSIX timers (stress-ng's --timeout is an alarm()),
-# and has not been tried since.
+# 4096, clone 8192).  No --exec: stress-ng skips it as root.
 group fork --fork 2 --fork-ops 4000 --vfork 1 --vfork-ops 4000 \
 	--forkheavy 1 --forkheavy-procs 32 --forkheavy-ops 400 \
-	--clone 1 --clone-max 32 --clone-ops 2000
+	--clone 1 --clone-max 32 --clone-ops 2000 --mmapfork 1
 group mapping --mmap 1 --mremap 1 --madvise 1 --mprotect 1 --mmapfixed 1 \
 	--mmapmany 1 --brk 1 --vm 1 --vm-bytes 25% --vm-madvise mergeable
 group pressure --vm 2 --vm-bytes 60% --bigheap 1 --pageswap 1 --mlock 1 \
