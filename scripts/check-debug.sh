@@ -75,7 +75,7 @@ for part in $parts; do
 	case $part in
 	mm)
 		for mode in 0 2; do
-			guest "mm-$mode" 8192 "ASYNC_FORK_MODE=$mode ASYNC_FORK_EAGER_KB=0 VM_SELFTEST_ITEMS='$items' $T/guest-mm-tests.sh"
+			guest "mm-$mode" 8192 "ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$items' $T/guest-mm-tests.sh"
 		done
 		python3 "$T/tap-compare.py" "async_fork=0" "$results/mm-0.tap" \
 			"async_fork=2" "$results/mm-2.tap" >"$results/mm-compare.tap" || true

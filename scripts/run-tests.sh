@@ -88,9 +88,6 @@ for mode in $modes; do
 	mkdir -p "$out"
 	env=""
 	[ "$mode" = default ] || env="ASYNC_FORK_MODE=$mode"
-	# Every fork async, and nothing copied by fork itself: small test
-	# programs take the deferred paths as a large process would.
-	[ "$mode" = 2 ] && env="$env ASYNC_FORK_EAGER_KB=0"
 	note "mm kselftests in the guest (vm.async_fork=$mode): $ITEMS"
 	rc=0
 	# 8 GiB with four 1 GiB huge pages and sixteen 2 MiB ones: thuge-gen

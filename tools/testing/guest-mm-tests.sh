@@ -7,10 +7,6 @@
 #   KSELFTEST_DIR       installed kselftests (default build/kselftest)
 #   VM_SELFTEST_ITEMS   run_vmtests.sh categories to run
 #   ASYNC_FORK_MODE     value for /proc/sys/vm/async_fork (if it exists)
-#   ASYNC_FORK_EAGER_KB value for /proc/sys/vm/async_fork_eager_kbytes:
-#                       0 defers the page tables of every VMA, however
-#                       small, so that small test programs take the
-#                       deferred paths too
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -32,15 +28,6 @@ if [ -n "${ASYNC_FORK_MODE:-}" ]; then
 		echo "guest: vm.async_fork = $(cat /proc/sys/vm/async_fork)"
 	else
 		echo "guest: ASYNC_FORK_MODE set but /proc/sys/vm/async_fork is missing"
-		exit 1
-	fi
-fi
-if [ -n "${ASYNC_FORK_EAGER_KB:-}" ]; then
-	if [ -w /proc/sys/vm/async_fork_eager_kbytes ]; then
-		echo "$ASYNC_FORK_EAGER_KB" >/proc/sys/vm/async_fork_eager_kbytes || exit 1
-		echo "guest: vm.async_fork_eager_kbytes = $(cat /proc/sys/vm/async_fork_eager_kbytes)"
-	else
-		echo "guest: ASYNC_FORK_EAGER_KB set but /proc/sys/vm/async_fork_eager_kbytes is missing"
 		exit 1
 	fi
 fi

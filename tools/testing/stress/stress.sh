@@ -11,8 +11,6 @@
 #   STRESS_MODE   vm.async_fork during the run (default 2; 0 for a
 #                 control run with every fork plain)
 #   STRESS_GROUPS the groups to run (default "fork mapping pressure")
-#   STRESS_EAGER_KB vm.async_fork_eager_kbytes during the run (default 0:
-#                 stress-ng's small mappings are deferred too)
 set -u
 secs=${STRESS_SECS:-60}
 mode=${STRESS_MODE:-2}
@@ -37,9 +35,6 @@ fi
 echo madvise >/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 echo 1 >/sys/kernel/mm/ksm/run 2>/dev/null
 echo "$mode" >/proc/sys/vm/async_fork || { echo "no /proc/sys/vm/async_fork" >&2; exit 2; }
-eager0=$(cat /proc/sys/vm/async_fork_eager_kbytes) &&
-	echo "${STRESS_EAGER_KB:-0}" >/proc/sys/vm/async_fork_eager_kbytes ||
-	{ echo "cannot set /proc/sys/vm/async_fork_eager_kbytes" >&2; exit 2; }
 a0=$(awk '$1 == "async_fork" { print $2 }' /proc/vmstat)
 
 # progress GROUP WAITED: one line of how a long group is getting on (a
@@ -116,6 +111,5 @@ else
 	failed=1
 fi
 echo 1 >/proc/sys/vm/async_fork
-echo "$eager0" >/proc/sys/vm/async_fork_eager_kbytes
 echo "1..$n"
 exit "$failed"
