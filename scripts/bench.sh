@@ -31,7 +31,8 @@
 #   Passed to the guest (defaults in tools/testing/bench/guest-bench.sh):
 #   FORK_SIZES ("256 512 1024 2048 4096" MiB), FORK_REPS (5), REDIS_MB
 #   (2048), REDIS_VALUE_SIZE (1000), REDIS_CONNS (4), REDIS_GET_PCT (50),
-#   REDIS_SAVES (3), REDIS_FLOOR_SAVES (5), REDIS_IDLE_SAVES (3),
+#   REDIS_SAVES (3), REDIS_IDLE_SAVES (7: BGSAVEs without load, each
+#   followed by one of an empty twin server),
 #   REDIS_GAP (4 s), REDIS_CONFIGS ("plain thp async plain:4096
 #   async:4096": CFG:MB for a dataset of MB MiB instead of REDIS_MB),
 #   REDIS_SERVER (build/redis/src/redis-server when it has the fork-async
@@ -55,7 +56,7 @@ results=${BENCH_RESULTS:-$TOP/results/bench}
 work=$BUILD/bench
 base_tree=$BUILD/linux-base
 guest_vars="FORK_SIZES FORK_REPS REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS
-REDIS_GET_PCT REDIS_SAVES REDIS_FLOOR_SAVES REDIS_IDLE_SAVES REDIS_GAP REDIS_CONFIGS REDIS_SERVER SMALL_FORKS
+REDIS_GET_PCT REDIS_SAVES REDIS_IDLE_SAVES REDIS_GAP REDIS_CONFIGS REDIS_SERVER SMALL_FORKS
 SMALL_REPS"
 
 guest_parts=""

@@ -14,10 +14,10 @@
 #          apart, on a server holding about REDIS_MB MiB, for each of
 #          REDIS_CONFIGS (plain: 4 KiB pages, plain fork; thp: THP always,
 #          plain fork; async: 4 KiB pages, async fork; CFG:MB for another
-#          dataset size, e.g. async:4096); before the dataset is loaded,
-#          REDIS_FLOOR_SAVES BGSAVEs of the empty server give the floor of
-#          its latest_fork_usec, and REDIS_IDLE_SAVES of the full server
-#          before the client load starts its latest_fork_usec without load
+#          dataset size, e.g. async:4096); before the client load starts,
+#          REDIS_IDLE_SAVES BGSAVEs of the full server alternate with as
+#          many of an empty twin server: latest_fork_usec without load,
+#          and its floor
 #
 # Everything measured writes to /tmp (tmpfs) only: a process that writes
 # to the 9p share pins its pages and forks synchronously from then on.  The
@@ -27,7 +27,7 @@
 # BENCH_LABEL [patched], BENCH_TOOLS [build/tools], FORK_SIZES
 # ["256 512 1024 2048 4096"], FORK_REPS [5], REDIS_MB [2048],
 # REDIS_VALUE_SIZE [1000], REDIS_CONNS [4], REDIS_GET_PCT [50],
-# REDIS_SAVES [3], REDIS_FLOOR_SAVES [5], REDIS_IDLE_SAVES [3], REDIS_GAP [4],
+# REDIS_SAVES [3], REDIS_IDLE_SAVES [7], REDIS_GAP [4],
 # REDIS_CONFIGS ["plain thp async plain:4096 async:4096"],
 # REDIS_SERVER [build/redis/src/redis-server if it has the fork-async
 # option, else Debian's redis-server], SMALL_FORKS [1000], SMALL_REPS [10].
@@ -46,8 +46,7 @@ REDIS_VALUE_SIZE=${REDIS_VALUE_SIZE:-1000}
 REDIS_CONNS=${REDIS_CONNS:-4}
 REDIS_GET_PCT=${REDIS_GET_PCT:-50}
 REDIS_SAVES=${REDIS_SAVES:-3}
-REDIS_FLOOR_SAVES=${REDIS_FLOOR_SAVES:-5}
-REDIS_IDLE_SAVES=${REDIS_IDLE_SAVES:-3}
+REDIS_IDLE_SAVES=${REDIS_IDLE_SAVES:-7}
 REDIS_GAP=${REDIS_GAP:-4}
 REDIS_CONFIGS=${REDIS_CONFIGS:-"plain thp async plain:4096 async:4096"}
 SMALL_FORKS=${SMALL_FORKS:-1000}
@@ -61,7 +60,7 @@ OUT=/tmp/bench
 DEST=${GUEST_OUT:-}
 
 for v in FORK_REPS REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS REDIS_GET_PCT \
-	REDIS_SAVES REDIS_FLOOR_SAVES REDIS_IDLE_SAVES REDIS_GAP SMALL_FORKS SMALL_REPS; do
+	REDIS_SAVES REDIS_IDLE_SAVES REDIS_GAP SMALL_FORKS SMALL_REPS; do
 	case ${!v} in '' | *[!0-9]*) die "$v must be a number, not '${!v}'" ;; esac
 done
 for s in $FORK_SIZES; do
@@ -89,6 +88,7 @@ cleanup() {
 	trap - EXIT
 	if [ -n "$server_dir" ]; then
 		redis-cli -p "$PORT" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+		redis-cli -p "$((PORT + 1))" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
 		cp -f "$server_dir/redis.log" "$OUT/redis-log-failed.txt" 2>/dev/null || true
 	fi
 	[ -z "$orig_mode" ] || echo "$orig_mode" >"$SYSCTL" 2>/dev/null || true
@@ -245,41 +245,85 @@ anon_huge_kb() { # pid
 	sed -n 's/^AnonHugePages: *\([0-9]*\).*/\1/p' "/proc/$1/smaps_rollup" 2>/dev/null || echo -1
 }
 
-# quiet_saves TAG WHICH: BGSAVEs with no client load (REDIS_FLOOR_SAVES
-# of the empty server, REDIS_IDLE_SAVES of the full one),
-# one after another, each awaited, into redis-WHICH-TAG.csv.  WHICH is
-# floor (the empty server: Redis's own bookkeeping around fork(), what a
-# fork of the full server is compared with) or idle (the full server
-# before the load starts, so that both are measured alike).
-quiet_saves() {
-	local tag=$1 which=$2 i n count=$REDIS_FLOOR_SAVES
-	[ "$which" = floor ] || count=$REDIS_IDLE_SAVES
-	echo "idx,fork_usec,fork_async" >"$OUT/redis-$which-$tag.csv"
-	for i in $(seq 1 "$count"); do
-		case $(redis-cli -p "$PORT" BGSAVE) in
-		*started*) ;;
-		*) die "redis $tag: BGSAVE ($which) was refused" ;;
-		esac
-		n=0
-		while [ "$(rinfo persistence rdb_bgsave_in_progress)" != 0 ]; do
-			n=$((n + 1))
-			[ "$n" -lt 6000 ] || die "redis $tag: BGSAVE ($which) did not end in 600 s"
-			sleep 0.1
-		done
-		[ "$(rinfo persistence rdb_last_bgsave_status)" = ok ] ||
-			die "redis $tag: BGSAVE ($which) failed (log: $server_dir/redis.log)"
-		n=$(rinfo stats latest_fork_async)
-		echo "$i,$(rinfo stats latest_fork_usec),${n:--1}" >>"$OUT/redis-$which-$tag.csv"
+# bgsave_fork PORT TAG WHAT: one BGSAVE of the server on PORT, awaited;
+# prints its latest_fork_usec,latest_fork_async.
+bgsave_fork() {
+	local port=$1 tag=$2 what=$3 n=0 async
+	case $(redis-cli -p "$port" BGSAVE) in
+	*started*) ;;
+	*) die "redis $tag: BGSAVE ($what) was refused" ;;
+	esac
+	while [ "$(PORT=$port rinfo persistence rdb_bgsave_in_progress)" != 0 ]; do
+		n=$((n + 1))
+		[ "$n" -lt 6000 ] || die "redis $tag: BGSAVE ($what) did not end in 600 s"
+		sleep 0.1
 	done
-	say "redis $tag: $which, latest_fork_usec of $count BGSAVEs:" \
-		"$(tail -n +2 "$OUT/redis-$which-$tag.csv" | cut -d, -f2 | tr '\n' ' ')"
+	[ "$(PORT=$port rinfo persistence rdb_last_bgsave_status)" = ok ] ||
+		die "redis $tag: BGSAVE ($what) failed (logs in $server_dir)"
+	async=$(PORT=$port rinfo stats latest_fork_async)
+	echo "$(PORT=$port rinfo stats latest_fork_usec),${async:--1}"
+}
+
+# quiet_saves TAG: latest_fork_usec without client load, REDIS_IDLE_SAVES
+# rounds of one BGSAVE of the full server (redis-idle-TAG.csv) and one of
+# an empty twin (redis-floor-TAG.csv: the same binary and options, on the
+# next port; what is left is Redis's own bookkeeping around fork()).  The
+# two alternate so that both see the same state of the machine: under TCG
+# the time of one fork drifts by a factor of two and more from one minute
+# to the next.
+quiet_saves() {
+	local tag=$1 i r twin=$((PORT + 1)) tdir=$server_dir/twin tpid
+	mkdir -p "$tdir"
+	start_redis "$twin" "$tdir"
+	tpid=$(cat "$tdir/redis.pid")
+	echo "idx,fork_usec,fork_async" >"$OUT/redis-idle-$tag.csv"
+	echo "idx,fork_usec,fork_async" >"$OUT/redis-floor-$tag.csv"
+	for i in $(seq 1 "$REDIS_IDLE_SAVES"); do
+		# Assignments, so that a failed BGSAVE (die in the
+		# subshell) stops the script under set -e.
+		r=$(bgsave_fork "$PORT" "$tag" idle)
+		echo "$i,$r" >>"$OUT/redis-idle-$tag.csv"
+		r=$(bgsave_fork "$twin" "$tag" floor)
+		echo "$i,$r" >>"$OUT/redis-floor-$tag.csv"
+	done
+	stop_redis "$twin" "$tpid"
+	say "redis $tag: latest_fork_usec without load, full:" \
+		"$(tail -n +2 "$OUT/redis-idle-$tag.csv" | cut -d, -f2 | tr '\n' ' ')" \
+		"empty twin: $(tail -n +2 "$OUT/redis-floor-$tag.csv" | cut -d, -f2 | tr '\n' ' ')"
+}
+
+# start_redis PORT DIR: the server of the current configuration
+# (redis_args, redis_launcher) on PORT with its files in DIR.
+start_redis() {
+	local port=$1 dir=$2 i
+	"${redis_launcher[@]}" "$redis_bin" --bind 127.0.0.1 --port "$port" --save '' \
+		--appendonly no --dir "$dir" --dbfilename dump.rdb \
+		--daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
+		--enable-debug-command local --protected-mode yes "${redis_args[@]}" ||
+		die "redis-server did not start (log: $dir/redis.log)"
+	for i in $(seq 1 300); do
+		[ "$(redis-cli -p "$port" PING 2>/dev/null)" = PONG ] && break
+		[ "$i" -lt 300 ] || die "redis-server on port $port does not answer"
+		sleep 0.2
+	done
+}
+
+# stop_redis PORT PID
+stop_redis() {
+	local i
+	redis-cli -p "$1" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+	for i in $(seq 1 300); do
+		[ -d "/proc/$2" ] || return 0
+		sleep 0.2
+	done
+	die "redis-server $2 did not exit"
 }
 
 # run_redis_config CFG[:MB]: CFG is plain, thp or async; with :MB a
 # dataset of MB MiB instead of REDIS_MB, and the results are tagged
 # CFG-MBm.
 run_redis_config() {
-	local cfg=${1%%:*} mb=$REDIS_MB tag=${1%%:*} launcher=() args=() pid dir
+	local cfg=${1%%:*} mb=$REDIS_MB tag=${1%%:*} pid dir
 	local target keys base used i before after huge0 huge1 rc=0
 	case $1 in *:*)
 		mb=${1#*:}
@@ -289,42 +333,33 @@ run_redis_config() {
 	dir=/tmp/redis-$tag
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	args=(--disable-thp yes)
+	redis_launcher=()
+	redis_args=(--disable-thp yes)
 	set_async 1
 	set_thp madvise
 	case $cfg in
 	plain) ;;
 	thp)
 		set_thp always
-		args=(--disable-thp no)
+		redis_args=(--disable-thp no)
 		;;
 	async)
 		case $async_how in
-		"fork-async yes") args+=(--fork-async yes) ;;
-		async-fork-run) launcher=("$TOOLS/async-fork-run") ;;
+		"fork-async yes") redis_args+=(--fork-async yes) ;;
+		async-fork-run) redis_launcher=("$TOOLS/async-fork-run") ;;
 		vm.async_fork=2) set_async 2 ;;
 		esac
 		;;
 	*) die "unknown Redis configuration '$1' (plain, thp, async, each with :MB or not)" ;;
 	esac
 	if grep -q -a -F 'fork-async' "$redis_bin" && [ "$cfg" != async ]; then
-		args+=(--fork-async no)
+		redis_args+=(--fork-async no)
 	fi
 
-	say "redis $tag: starting $redis_bin ${args[*]} ${launcher[*]:+(via ${launcher[*]})}"
+	say "redis $tag: starting $redis_bin ${redis_args[*]} ${redis_launcher[*]:+(via ${redis_launcher[*]})}"
 	server_dir=$dir
-	"${launcher[@]}" "$redis_bin" --bind 127.0.0.1 --port "$PORT" --save '' \
-		--appendonly no --dir "$dir" --dbfilename dump.rdb \
-		--daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
-		--enable-debug-command local --protected-mode yes "${args[@]}" ||
-		die "redis-server did not start (log: $dir/redis.log)"
-	for i in $(seq 1 300); do
-		[ "$(redis-cli -p "$PORT" PING 2>/dev/null)" = PONG ] && break
-		[ "$i" -lt 300 ] || die "redis-server does not answer"
-		sleep 0.2
-	done
+	start_redis "$PORT" "$dir"
 	pid=$(cat "$dir/redis.pid")
-	quiet_saves "$tag" floor
 
 	# Fill to about REDIS_MB of used_memory: estimate the key count,
 	# then top up once from the measured size.
@@ -344,7 +379,7 @@ run_redis_config() {
 	keys=$(redis-cli -p "$PORT" DBSIZE)
 	huge0=$(anon_huge_kb "$pid")
 	say "redis $tag: used_memory $((used >> 20)) MiB, $keys keys, AnonHugePages ${huge0} kB"
-	quiet_saves "$tag" idle
+	quiet_saves "$tag"
 
 	before=$(vmstat_async)
 	trace_on
@@ -362,8 +397,8 @@ run_redis_config() {
 		echo "dataset_mb=$mb"
 		echo "server=$redis_bin"
 		echo "server_version=$("$redis_bin" --version | head -n 1)"
-		echo "server_args=${args[*]}"
-		echo "launcher=${launcher[*]}"
+		echo "server_args=${redis_args[*]}"
+		echo "launcher=${redis_launcher[*]}"
 		echo "async_how=$([ "$cfg" = async ] && echo "$async_how" || echo none)"
 		echo "vm_async_fork=$([ -r "$SYSCTL" ] && cat "$SYSCTL" || echo absent)"
 		echo "thp_enabled=$(sed 's/.*\[\(.*\)\].*/\1/' "$THP/enabled")"
@@ -381,12 +416,7 @@ run_redis_config() {
 		for i in $before; do echo "vmstat_before_$i"; done
 		for i in $after; do echo "vmstat_after_$i"; done
 	} >"$OUT/redis-info-$tag.txt"
-	redis-cli -p "$PORT" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
-	for i in $(seq 1 300); do
-		[ -d "/proc/$pid" ] || break
-		sleep 0.2
-	done
-	[ ! -d "/proc/$pid" ] || die "redis-server $pid did not exit"
+	stop_redis "$PORT" "$pid"
 	cp "$dir/redis.log" "$OUT/redis-log-$tag.txt"
 	server_dir=""
 	rm -rf "$dir"

@@ -224,12 +224,13 @@ def ingest_redis_cfg(src, dst, cfg):
         return False
     saves = read_csv(os.path.join(src, 'redis-bgsave-%s.csv' % cfg))
     info = read_kv(os.path.join(src, 'redis-info-%s.txt' % cfg))
-    # The BGSAVEs without load, of the empty server and then of the full
-    # one, come first in the log: skip them.
+    # The full server's BGSAVEs without load come first in its log: skip
+    # them.  Those of the empty twin (floor) are in the twin's own log.
     logs = redis_log_saves(os.path.join(src, 'redis-log-%s.txt' % cfg))
     for which in ('floor', 'idle'):
         quiet = read_csv(os.path.join(src, 'redis-%s-%s.csv' % (which, cfg)))
-        logs = logs[len(quiet):]
+        if which == 'idle':
+            logs = logs[len(quiet):]
         if quiet:
             write_csv(os.path.join(dst, 'redis-%s-%s.csv' % (which, cfg)),
                       ['idx', 'fork_usec', 'fork_async'],
@@ -819,10 +820,11 @@ def report(args):
         if any(d['floor'] for d in redis.values()):
             sec_redis.append(
                 '`latest_fork_usec` (Redis\'s own measure of its fork): '
-                'BGSAVEs of the empty server, made one after another before '
-                'the dataset was loaded; of the full server the same way '
-                'before the client load started (*no load*); and the full '
-                'server\'s BGSAVEs under load above:\n')
+                'BGSAVEs of the full server before the client load started '
+                '(*no load*), alternating with as many of an empty twin '
+                'server (same binary and options, next port), so that both '
+                'see the same state of the machine; and the full server\'s '
+                'BGSAVEs under load above:\n')
             sec_redis.append('| configuration | empty server: median (max) | '
                              'full, no load: median (max) | full / empty, '
                              'no load | full, under load: median (max) | '
@@ -942,14 +944,15 @@ def report(args):
               abs(ta / tp - 1) <= 0.10 if ta and tp else None)
 
     # latest_fork_usec at the default dataset size (2 GiB).  The full
-    # server is compared with the empty one as both were measured: BGSAVEs
-    # one after another, without client load.
+    # server is compared with its empty twin: BGSAVEs alternating between
+    # the two, without client load.
     af, ae = fork_usec('async', 'idle'), fork_usec('async', 'floor')
     al = fork_usec('async', 'saves')
     pf, pl = fork_usec('plain', 'idle'), fork_usec('plain', 'saves')
     mib = int(redis.get('async', {}).get('info', {}).get('used_memory', 0)) >> 20
     t.add('Redis `latest_fork_usec` with %d MiB, async fork vs the same '
-          'server empty, both without client load (medians)' % mib, '≤ 2x',
+          'server empty (a twin, saves alternating), without client load '
+          '(medians)' % mib, '≤ 2x',
           '%s vs %s: %.2fx%s' % (
               fmt_us(af), fmt_us(ae), af / ae,
               '; under load %s: %.2fx' % (fmt_us(al), al / ae) if al else '')
