@@ -34,7 +34,9 @@
 #   REDIS_SAVES (3), REDIS_IDLE_SAVES (7: BGSAVEs without load, each
 #   followed by one of an empty twin server),
 #   REDIS_GAP (4 s), REDIS_CONFIGS ("plain thp async plain:4096
-#   async:4096": CFG:MB for a dataset of MB MiB instead of REDIS_MB),
+#   async:4096": CFG:MB for a dataset of MB MiB instead of REDIS_MB;
+#   alt: one server, its BGSAVEs alternating plain and async fork),
+#   REDIS_ALT_SAVES (6: BGSAVEs of an alt configuration),
 #   REDIS_SERVER (build/redis/src/redis-server when it has the fork-async
 #   option, else Debian's), SMALL_FORKS (1000), SMALL_REPS (10).
 #
@@ -56,7 +58,7 @@ results=${BENCH_RESULTS:-$TOP/results/bench}
 work=$BUILD/bench
 base_tree=$BUILD/linux-base
 guest_vars="FORK_SIZES FORK_REPS REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS
-REDIS_GET_PCT REDIS_SAVES REDIS_IDLE_SAVES REDIS_GAP REDIS_CONFIGS REDIS_SERVER SMALL_FORKS
+REDIS_GET_PCT REDIS_SAVES REDIS_ALT_SAVES REDIS_IDLE_SAVES REDIS_GAP REDIS_CONFIGS REDIS_SERVER SMALL_FORKS
 SMALL_REPS"
 
 guest_parts=""

@@ -13,11 +13,13 @@
 #          connections while REDIS_SAVES BGSAVEs run, REDIS_GAP seconds
 #          apart, on a server holding about REDIS_MB MiB, for each of
 #          REDIS_CONFIGS (plain: 4 KiB pages, plain fork; thp: THP always,
-#          plain fork; async: 4 KiB pages, async fork; CFG:MB for another
-#          dataset size, e.g. async:4096); before the client load starts,
-#          REDIS_IDLE_SAVES BGSAVEs of the full server alternate with as
-#          many of an empty twin server: latest_fork_usec without load,
-#          and its floor
+#          plain fork; async: 4 KiB pages, async fork; alt: 4 KiB pages,
+#          one server whose BGSAVEs alternate between plain and async fork,
+#          REDIS_ALT_SAVES of them, which needs the fork-async option;
+#          CFG:MB for another dataset size, e.g. async:4096); before the
+#          client load starts (not for alt), REDIS_IDLE_SAVES BGSAVEs of
+#          the full server alternate with as many of an empty twin server:
+#          latest_fork_usec without load, and its floor
 #
 # Everything measured writes to /tmp (tmpfs) only: a process that writes
 # to the 9p share pins its pages and forks synchronously from then on.  The
@@ -27,7 +29,7 @@
 # BENCH_LABEL [patched], BENCH_TOOLS [build/tools], FORK_SIZES
 # ["256 512 1024 2048 4096"], FORK_REPS [5], REDIS_MB [2048],
 # REDIS_VALUE_SIZE [1000], REDIS_CONNS [4], REDIS_GET_PCT [50],
-# REDIS_SAVES [3], REDIS_IDLE_SAVES [7], REDIS_GAP [4],
+# REDIS_SAVES [3], REDIS_ALT_SAVES [6], REDIS_IDLE_SAVES [7], REDIS_GAP [4],
 # REDIS_CONFIGS ["plain thp async plain:4096 async:4096"],
 # REDIS_SERVER [build/redis/src/redis-server if it has the fork-async
 # option, else Debian's redis-server], SMALL_FORKS [1000], SMALL_REPS [10].
@@ -46,6 +48,7 @@ REDIS_VALUE_SIZE=${REDIS_VALUE_SIZE:-1000}
 REDIS_CONNS=${REDIS_CONNS:-4}
 REDIS_GET_PCT=${REDIS_GET_PCT:-50}
 REDIS_SAVES=${REDIS_SAVES:-3}
+REDIS_ALT_SAVES=${REDIS_ALT_SAVES:-6}
 REDIS_IDLE_SAVES=${REDIS_IDLE_SAVES:-7}
 REDIS_GAP=${REDIS_GAP:-4}
 REDIS_CONFIGS=${REDIS_CONFIGS:-"plain thp async plain:4096 async:4096"}
@@ -60,7 +63,7 @@ OUT=/tmp/bench
 DEST=${GUEST_OUT:-}
 
 for v in FORK_REPS REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS REDIS_GET_PCT \
-	REDIS_SAVES REDIS_IDLE_SAVES REDIS_GAP SMALL_FORKS SMALL_REPS; do
+	REDIS_SAVES REDIS_ALT_SAVES REDIS_IDLE_SAVES REDIS_GAP SMALL_FORKS SMALL_REPS; do
 	case ${!v} in '' | *[!0-9]*) die "$v must be a number, not '${!v}'" ;; esac
 done
 for s in $FORK_SIZES; do
@@ -319,12 +322,13 @@ stop_redis() {
 	die "redis-server $2 did not exit"
 }
 
-# run_redis_config CFG[:MB]: CFG is plain, thp or async; with :MB a
+# run_redis_config CFG[:MB]: CFG is plain, thp, async or alt; with :MB a
 # dataset of MB MiB instead of REDIS_MB, and the results are tagged
 # CFG-MBm.
 run_redis_config() {
 	local cfg=${1%%:*} mb=$REDIS_MB tag=${1%%:*} pid dir
 	local target keys base used i before after huge0 huge1 rc=0
+	local saves=$REDIS_SAVES alt=()
 	case $1 in *:*)
 		mb=${1#*:}
 		tag=$cfg-${mb}m
@@ -350,7 +354,14 @@ run_redis_config() {
 		vm.async_fork=2) set_async 2 ;;
 		esac
 		;;
-	*) die "unknown Redis configuration '$1' (plain, thp, async, each with :MB or not)" ;;
+	alt)
+		# The client switches fork-async before each BGSAVE.
+		[ "$async_how" = "fork-async yes" ] ||
+			die "redis $tag: alternating needs a redis-server with the fork-async option (make redis)"
+		saves=$REDIS_ALT_SAVES
+		alt=(-a)
+		;;
+	*) die "unknown Redis configuration '$1' (plain, thp, async, alt, each with :MB or not)" ;;
 	esac
 	if grep -q -a -F 'fork-async' "$redis_bin" && [ "$cfg" != async ]; then
 		redis_args+=(--fork-async no)
@@ -379,13 +390,13 @@ run_redis_config() {
 	keys=$(redis-cli -p "$PORT" DBSIZE)
 	huge0=$(anon_huge_kb "$pid")
 	say "redis $tag: used_memory $((used >> 20)) MiB, $keys keys, AnonHugePages ${huge0} kB"
-	quiet_saves "$tag"
+	[ "$cfg" = alt ] || quiet_saves "$tag"
 
 	before=$(vmstat_async)
 	trace_on
-	say "redis $tag: $REDIS_CONNS connections, $REDIS_GET_PCT% GET, $REDIS_SAVES BGSAVEs ${REDIS_GAP}s apart"
+	say "redis $tag: $REDIS_CONNS connections, $REDIS_GET_PCT% GET, $saves BGSAVEs ${REDIS_GAP}s apart${alt:+, plain and async fork alternating}"
 	"$TOOLS/redis_latency" -p "$PORT" -c "$REDIS_CONNS" -k "$keys" \
-		-s "$REDIS_VALUE_SIZE" -g "$REDIS_GET_PCT" -n "$REDIS_SAVES" \
+		-s "$REDIS_VALUE_SIZE" -g "$REDIS_GET_PCT" -n "$saves" "${alt[@]}" \
 		-b "$REDIS_GAP" -d 7200 -o "$OUT/redis-req-$tag.csv" \
 		-B "$OUT/redis-bgsave-$tag.csv" -T "$OUT/redis-stalls-$tag.csv" || rc=$?
 	trace_off "$OUT/redis-trace-$tag.txt"
@@ -407,7 +418,7 @@ run_redis_config() {
 		echo "value_size=$REDIS_VALUE_SIZE"
 		echo "conns=$REDIS_CONNS"
 		echo "get_pct=$REDIS_GET_PCT"
-		echo "saves=$REDIS_SAVES"
+		echo "saves=$saves"
 		echo "gap_s=$REDIS_GAP"
 		echo "anon_huge_kb_before=$huge0"
 		echo "anon_huge_kb_after=$huge1"

@@ -11,6 +11,9 @@
  * schedule: GAP seconds of load, then NSAVES times { BGSAVE, wait until
  * INFO persistence says it is over, GAP seconds of load }; then the run
  * ends.  Without -n the run lasts DURATION seconds and no BGSAVE is made.
+ * With -a, the BGSAVEs alternate between plain and async fork on the same
+ * server: before each one, "CONFIG SET fork-async no" (even BGSAVEs, from
+ * the first) or "yes" (odd ones); the server needs the fork-async patch.
  *
  * All times are CLOCK_MONOTONIC nanoseconds.  Written at the end (write
  * them to tmpfs, not to a 9p or other file system that pins user pages):
@@ -31,11 +34,13 @@
  *
  * usage: redis_latency [-h HOST] [-p PORT] [-c CONNS] [-k KEYS]
  *                      [-s VALUE_SIZE] [-g GET_PCT] [-n NSAVES] [-b GAP]
- *                      [-d DURATION] [-i POLL_MS] [-o FILE] [-B FILE]
+ *                      [-d DURATION] [-i POLL_MS] [-a] [-o FILE] [-B FILE]
  *                      [-T FILE]
  *
  * Exit status: 0, 1 on a failure (connection lost, error replies,
- * a BGSAVE that failed or did not end within DURATION), 2 on bad usage.
+ * a BGSAVE that failed or did not end within DURATION, with -a a server
+ * that refused the fork-async setting or forked the other way than asked),
+ * 2 on bad usage.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -100,6 +105,7 @@ static int nsaves;
 static double gap_s = 3;
 static double duration_s = 3600;
 static int poll_ms = 20;
+static int alternate;
 
 static atomic_int stop;
 static atomic_int failed;
@@ -486,6 +492,21 @@ static int one_bgsave(int fd, struct bgsave *b)
 	return strcmp(b->status, "ok") ? -1 : 0;
 }
 
+/* -a: ask for a plain (even @i) or an async (odd @i) fork for BGSAVE @i. */
+static int set_fork_async(int fd, int i)
+{
+	const char * const argv[] = { "CONFIG", "SET", "fork-async",
+				      i % 2 ? "yes" : "no" };
+	char *r = command(fd, 4, argv);
+	int ok = r && !strncmp(r, "+OK", 3);
+
+	if (!ok)
+		fprintf(stderr, "redis_latency: CONFIG SET fork-async %s: %s",
+			argv[3], r ? r : "no reply\n");
+	free(r);
+	return ok ? 0 : -1;
+}
+
 static void *control(void *arg)
 {
 	int fd = *(int *)arg, i;
@@ -499,8 +520,18 @@ static void *control(void *arg)
 	for (i = 0; i < nsaves && !atomic_load(&stop); i++) {
 		struct bgsave *b = &saves[i];
 
+		if (alternate && set_fork_async(fd, i)) {
+			fail("cannot choose the fork of BGSAVE %d", i);
+			break;
+		}
 		if (one_bgsave(fd, b)) {
 			fail("BGSAVE %d failed or was cut short", i);
+			break;
+		}
+		/* An async fork that fell back to plain would mislabel it. */
+		if (alternate && b->fork_async != i % 2) {
+			fail("BGSAVE %d: asked for a%s fork, latest_fork_async is %d",
+			     i, i % 2 ? "n async" : " plain", b->fork_async);
 			break;
 		}
 		saves_done = i + 1;
@@ -604,7 +635,7 @@ static void usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s [-h HOST] [-p PORT] [-c CONNS] [-k KEYS] [-s VALUE_SIZE]\n"
 		"       [-g GET_PCT] [-n NSAVES] [-b GAP_S] [-d DURATION_S] [-i POLL_MS]\n"
-		"       [-o REQUESTS.csv] [-B BGSAVES.csv] [-T STALLS.csv]\n", prog);
+		"       [-a] [-o REQUESTS.csv] [-B BGSAVES.csv] [-T STALLS.csv]\n", prog);
 	exit(2);
 }
 
@@ -616,7 +647,7 @@ int main(int argc, char **argv)
 	int ctl_fd, opt, i, ncpus;
 	uint64_t t0;
 
-	while ((opt = getopt(argc, argv, "h:p:c:k:s:g:n:b:d:i:o:B:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "h:p:c:k:s:g:n:b:d:i:ao:B:T:")) != -1) {
 		switch (opt) {
 		case 'h':
 			host = optarg;
@@ -647,6 +678,9 @@ int main(int argc, char **argv)
 			break;
 		case 'i':
 			poll_ms = atoi(optarg);
+			break;
+		case 'a':
+			alternate = 1;
 			break;
 		case 'o':
 			req_path = optarg;

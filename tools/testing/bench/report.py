@@ -28,6 +28,8 @@ Files in RESULTS (all times in microseconds unless the name says otherwise):
   redis-stalls-CFG.csv     every stall of a vCPU (the client's tickers)
   redis-ts-CFG.csv         10 ms buckets of latency around one BGSAVE
   redis-fork-CFG.csv       every request around that BGSAVE's fork
+                           (alt configurations: CFG-plainfork and
+                           CFG-asyncfork, one BGSAVE of each kind)
 """
 import argparse
 import bisect
@@ -41,11 +43,20 @@ import subprocess
 import sys
 import tempfile
 
-REDIS_CFGS = ('plain', 'thp', 'async')
+REDIS_CFGS = ('plain', 'thp', 'async', 'alt')
 CFG_TITLE = {
     'plain': 'plain fork, 4 KiB pages',
     'thp': 'plain fork, THP',
     'async': 'async fork, 4 KiB pages',
+    'alt': 'plain and async fork alternating, 4 KiB pages',
+}
+# Windows of redis-latency-TAG.csv.  An alt configuration's snapshots are
+# split by the fork that started them.
+WINDOW_TITLE = {
+    'during_snapshot': 'during snapshot',
+    'during_plain_snapshot': 'during snapshot, plain fork',
+    'during_async_snapshot': 'during snapshot, async fork',
+    'outside': 'outside',
 }
 # A Redis configuration's results are tagged CFG (dataset REDIS_MB) or
 # CFG-MBm (REDIS_CONFIGS entry CFG:MB).
@@ -296,26 +307,28 @@ def ingest_redis_cfg(src, dst, cfg):
                     '%.0f' % (smax / 1000)])
     write_csv(os.path.join(dst, 'redis-bgsave-%s.csv' % cfg), header, out)
 
-    # inside and outside the snapshot windows (BGSAVE sent .. seen done)
+    # inside and outside the snapshot windows (BGSAVE sent .. seen done);
+    # alternating plain and async forks: the windows of each apart.
     t_first = reqs[0][0] if reqs else 0
-    inside, outside = [], []
+    if tag_cfg(cfg) == 'alt':
+        wname = ['during_%s_snapshot' % ('async' if b['fork_async'] == '1'
+                                         else 'plain') for b in saves]
+        names = ['during_plain_snapshot', 'during_async_snapshot']
+    else:
+        wname = ['during_snapshot'] * len(saves)
+        names = ['during_snapshot']
+    inside = {n: ([], []) for n in names + ['outside']}
     wstarts = [w[0] for w in windows]
-    for st, lat in reqs:
-        k = bisect.bisect_right(wstarts, st) - 1
-        if k >= 0 and st <= windows[k][1]:
-            inside.append(lat)
-        elif st >= t_first + WARMUP_NS:
-            outside.append(lat)
-    st_in, st_out = [], []
-    for st, g in stalls:
-        k = bisect.bisect_right(wstarts, st) - 1
-        if k >= 0 and st <= windows[k][1]:
-            st_in.append(g)
-        elif st >= t_first + WARMUP_NS:
-            st_out.append(g)
+    for which, events in ((0, reqs), (1, stalls)):
+        for st, v in events:
+            k = bisect.bisect_right(wstarts, st) - 1
+            if k >= 0 and st <= windows[k][1]:
+                inside[wname[k]][which].append(v)
+            elif st >= t_first + WARMUP_NS:
+                inside['outside'][which].append(v)
     rows = []
-    for name, vals, sv in (('during_snapshot', inside, st_in),
-                           ('outside', outside, st_out)):
+    for name in names + ['outside']:
+        vals, sv = inside[name]
         vals.sort()
         rows.append([name, len(vals)] +
                     ['%.1f' % (pct(vals, p) / 1000) if vals else ''
@@ -325,10 +338,13 @@ def ingest_redis_cfg(src, dst, cfg):
               ['window', 'requests', 'p50_us', 'p99_us', 'p999_us', 'max_us',
                'stalls', 'longest_stall_us'], rows)
 
-    # the BGSAVE with the worst request, as a time series and around its fork
-    if out:
-        worst = max(range(len(out)),
-                    key=lambda i: float(out[i][16] or 0))
+    # the BGSAVE with the worst request, as a time series and around its
+    # fork; of an alternating configuration, one of each kind of fork
+    info2 = read_kv(os.path.join(dst, 'redis-info-%s.txt' % cfg))
+    for series, idx in redis_series(cfg, out):
+        if not idx:
+            continue
+        worst = max(idx, key=lambda i: float(out[i][16] or 0))
         s, e = windows[worst]
         fork_start = out[worst][2]
         lo = bisect.bisect_left(starts, s - TS_MARGIN_NS)
@@ -341,18 +357,29 @@ def ingest_redis_cfg(src, dst, cfg):
             v = sorted(buckets[k])
             ts.append(['%.0f' % (k * TS_BUCKET_NS / 1e6), len(v),
                        '%.1f' % (pct(v, 50) / 1000), '%.1f' % (v[-1] / 1000)])
-        write_csv(os.path.join(dst, 'redis-ts-%s.csv' % cfg),
+        write_csv(os.path.join(dst, 'redis-ts-%s.csv' % series),
                   ['t_ms', 'requests', 'p50_us', 'max_us'], ts)
         lo = bisect.bisect_left(starts, fork_start - FORK_ZOOM_NS[0])
         hi = bisect.bisect_right(starts, fork_start + FORK_ZOOM_NS[1])
-        write_csv(os.path.join(dst, 'redis-fork-%s.csv' % cfg),
+        write_csv(os.path.join(dst, 'redis-fork-%s.csv' % series),
                   ['t_ms', 'latency_us'],
                   [['%.3f' % ((st - s) / 1e6), '%.1f' % (lat / 1000)]
                    for st, lat in reqs[lo:hi]])
-        info2 = read_kv(os.path.join(dst, 'redis-info-%s.txt' % cfg))
-        info2['plotted_bgsave'] = str(worst)
-        write_kv(os.path.join(dst, 'redis-info-%s.txt' % cfg), info2)
+        info2['plotted_bgsave' + series[len(cfg):]] = str(worst)
+    write_kv(os.path.join(dst, 'redis-info-%s.txt' % cfg), info2)
     return True
+
+
+def redis_series(tag, saves):
+    """The time series of configuration TAG: [(name, indexes of SAVES)].
+    An alternating configuration has one for each kind of fork."""
+    idx = range(len(saves))
+    if tag_cfg(tag) != 'alt':
+        return [(tag, list(idx))]
+    col = 'fork_async' if isinstance(saves[0], dict) else 6
+    return [(tag + '-%sfork' % kind,
+             [i for i in idx if str(saves[i][col]) == a])
+            for a, kind in (('0', 'plain'), ('1', 'async'))] if saves else []
 
 
 def ingest(args):
@@ -493,8 +520,10 @@ def plot_redis(redis, results, work):
         for c in cfgs:
             for w in redis[c]['latency']:
                 f.write('"%s %s",%s\n' % (
-                    c, 'snapshot' if w['window'] == 'during_snapshot'
-                    else 'outside',
+                    c, {'during_snapshot': 'snapshot',
+                        'during_plain_snapshot': 'snap. plain',
+                        'during_async_snapshot': 'snap. async'}.get(
+                            w['window'], 'outside'),
                     ','.join('%.3f' % (float(w[k] or 'nan') / 1000)
                              for k in ('p50_us', 'p99_us', 'p999_us',
                                        'max_us'))))
@@ -508,19 +537,21 @@ def plot_redis(redis, results, work):
     if gnuplot(work, 'redis-latency', script, results):
         made.append('redis-latency')
     ymax = 1
-    for c in cfgs:
-        for r in redis[c]['ts']:
+    series = [(c, sr) for c in cfgs for sr in redis[c]['series']]
+    for c, sr in series:
+        for r in sr['ts']:
             ymax = max(ymax, float(r['max_us']) / 1000)
-    for c in cfgs:
+    for c, sr in series:
         d = redis[c]
-        if not d['ts'] or not d['plotted']:
+        if not sr['ts'] or not sr['plotted']:
             continue
-        b = d['plotted']
+        b = sr['plotted']
+        name = sr['name']
         end_ms = (int(b['end_ns']) - int(b['start_ns'])) / 1e6
         f0 = (int(b['fork_start_ns']) - int(b['start_ns'])) / 1e6
         f1 = (int(b['reply_ns']) - int(b['start_ns'])) / 1e6
-        ts = os.path.join(results, 'redis-ts-%s.csv' % c)
-        fk = os.path.join(results, 'redis-fork-%s.csv' % c)
+        ts = os.path.join(results, 'redis-ts-%s.csv' % name)
+        fk = os.path.join(results, 'redis-fork-%s.csv' % name)
         sl = os.path.join(work, 'stalls-%s.csv' % c)
         s0 = int(b['start_ns'])
         with open(sl, 'w') as f:
@@ -551,12 +582,12 @@ def plot_redis(redis, results, work):
             'request at its start time)"\n'
             "plot '%s' u 1:($2/1000) skip 1 w p pt 7 ps 0.3 t 'request'%s\n"
             'unset multiplot\n' % (
-                tag_title(c), b['idx'], ymax * 2, -TS_MARGIN_NS / 1e6,
+                sr['title'], b['idx'], ymax * 2, -TS_MARGIN_NS / 1e6,
                 end_ms + TS_MARGIN_NS / 1e6, 0, end_ms, f0, max(f1, f0 + 0.5),
                 ts, stall_plot, -FORK_ZOOM_NS[0] / 1e6 + f0,
                 FORK_ZOOM_NS[1] / 1e6 + f0, fk, stall_plot))
-        if gnuplot(work, 'redis-ts-%s' % c, script, results):
-            made.append('redis-ts-%s' % c)
+        if gnuplot(work, 'redis-ts-%s' % name, script, results):
+            made.append('redis-ts-%s' % name)
     return made
 
 
@@ -604,14 +635,23 @@ def report(args):
             continue
         info = read_kv(os.path.join(res, 'redis-info-%s.txt' % c))
         saves = read_csv(os.path.join(res, 'redis-bgsave-%s.csv' % c))
-        plotted = [b for b in saves if b['idx'] == info.get('plotted_bgsave')]
+        series = []
+        for name, _ in redis_series(c, saves):
+            plotted = [b for b in saves if b['idx'] ==
+                       info.get('plotted_bgsave' + name[len(c):])]
+            series.append({
+                'name': name,
+                'title': tag_title(c) + {
+                    '-plainfork': ', a plain fork',
+                    '-asyncfork': ', an async fork'}.get(name[len(c):], ''),
+                'ts': read_csv(os.path.join(res, 'redis-ts-%s.csv' % name)),
+                'plotted': plotted[0] if plotted else None,
+            })
         redis[c] = {
-            'latency': lat, 'info': info, 'saves': saves,
-            'ts': read_csv(os.path.join(res, 'redis-ts-%s.csv' % c)),
+            'latency': lat, 'info': info, 'saves': saves, 'series': series,
             'stalls': read_csv(os.path.join(res, 'redis-stalls-%s.csv' % c)),
             'floor': read_csv(os.path.join(res, 'redis-floor-%s.csv' % c)),
             'idle': read_csv(os.path.join(res, 'redis-idle-%s.csv' % c)),
-            'plotted': plotted[0] if plotted else None,
         }
     # small[clock]: the small-process fork rows of every session
     small = {'wall': [], 'icount': []}
@@ -779,38 +819,56 @@ def report(args):
             'the guest kernel (PREEMPT_NONE) stayed in a long kernel section '
             'there. Whatever was on that vCPU (Redis, its child, the client) '
             'waited too, whatever the fork did. The plots draw each stall at '
-            'the height of its length, over the time it lasted.\n' % (
+            'the height of its length, over the time it lasted.%s\n' % (
                 any_info.get('server', '?'), any_info.get('server_version', '?'),
                 any_info.get('value_size', '?'),
                 max(int(d['info'].get('used_memory', 0)) >> 20
                     for d in redis.values()),
                 any_info.get('conns', '?'), any_info.get('get_pct', '?'),
-                any_info.get('saves', '?'), any_info.get('gap_s', '?')))
+                any_info.get('saves', '?'), any_info.get('gap_s', '?'),
+                ' *Alternating* (`alt`): one server, its BGSAVEs made with '
+                'plain and async fork in turn (`CONFIG SET fork-async` '
+                'before each, the first plain), under the same client load: '
+                'the two kinds of fork see the same dataset, the same '
+                'fragmentation and the same state of the host, which '
+                'separate runs do not. Its rows below are split by the fork '
+                'that started each snapshot.'
+                if any(tag_cfg(c) == 'alt' for c in redis) else ''))
         sec_redis.append('| configuration | how | used_memory | keys | '
                          'AnonHugePages | requests/s | fork (median) | '
                          'forks async | BGSAVE total (median) | wall '
                          '(median) | child copy (median) | proactive syncs |')
         sec_redis.append('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+        rows = []
         for c, d in redis.items():
-            i = d['info']
-            sv = d['saves']
+            if tag_cfg(c) != 'alt':
+                rows.append((c, tag_title(c), d['saves']))
+                continue
+            for a, what in (('0', 'plain'), ('1', 'async')):
+                rows.append((c, '%s: the %s forks' % (tag_title(c), what),
+                             [b for b in d['saves'] if b['fork_async'] == a]))
+        for c, title, sv in rows:
+            i = redis[c]['info']
+            if not sv:
+                continue
             how = {'plain': 'disable-thp yes; THP enabled=madvise',
                    'thp': 'disable-thp no; THP enabled=always',
-                   'async': 'disable-thp yes; ' + i.get('async_how', '?')
+                   'async': 'disable-thp yes; ' + i.get('async_how', '?'),
+                   'alt': 'disable-thp yes; fork-async no/yes in turn',
                    }[tag_cfg(c)]
             nasync = sum(1 for b in sv if b['fork_async'] == '1')
             unk = all(b['fork_async'] == '-1' for b in sv)
             copies = [float(b['copy_us']) for b in sv if b['copy_us']]
             sec_redis.append('| %s | %s | %d MiB | %s | %d MiB | %s | %s | %s | %s | %s | %s | %s |' % (
-                tag_title(c), how, int(i.get('used_memory', 0)) >> 20,
+                title, how, int(i.get('used_memory', 0)) >> 20,
                 i.get('keys', '?'),
                 max(int(i.get('anon_huge_kb_before', 0)),
                     int(i.get('anon_huge_kb_after', 0))) >> 10,
                 i.get('requests_per_s', '?'),
                 fmt_us(median(float(b['fork_us']) for b in sv)),
                 ('?' if unk else '%d of %d' % (nasync, len(sv))) +
-                ('' if tag_cfg(c) != 'async' else ' (vmstat: %s)' %
-                 i.get('delta_async_fork', '?')),
+                ('' if tag_cfg(c) == 'plain' or tag_cfg(c) == 'thp' else
+                 ' (vmstat, whole run: %s)' % i.get('delta_async_fork', '?')),
                 fmt_us(median(float(b['total_ms']) * 1000 for b in sv
                               if b['total_ms'])),
                 fmt_us(median(float(b['wall_ms']) * 1000 for b in sv)),
@@ -853,8 +911,7 @@ def report(args):
         for c, d in redis.items():
             for w in d['latency']:
                 sec_redis.append('| %s | %s | %s | %s | %s | %s | %s | %s |' % (
-                    tag_title(c), 'during snapshot'
-                    if w['window'] == 'during_snapshot' else 'outside',
+                    tag_title(c), WINDOW_TITLE.get(w['window'], w['window']),
                     w['requests'],
                     *(fmt_us(float(w[k])) if w[k] else '-'
                       for k in ('p50_us', 'p99_us', 'p999_us', 'max_us')),
@@ -882,19 +939,23 @@ def report(args):
         sec_redis.append('')
         if 'redis-latency' in plots:
             sec_redis.append('![redis-latency](redis-latency.png)\n')
-        for c in redis:
-            if 'redis-ts-%s' % c in plots:
-                sec_redis.append('![redis-ts-%s](redis-ts-%s.png)\n' % (c, c))
+        for d in redis.values():
+            for sr in d['series']:
+                if 'redis-ts-%s' % sr['name'] in plots:
+                    sec_redis.append('![redis-ts-%s](redis-ts-%s.png)\n' % (
+                        sr['name'], sr['name']))
 
     def lmax(c, w):
         v = lat.get(c, {}).get(w, {}).get('max_us')
         return float(v) if v else None
 
-    def stall_note(c):
-        """Whether the slowest request during c's snapshots sat out a
-        stall of a vCPU."""
+    def stall_note(c, fork_async=None):
+        """Whether the slowest request during c's snapshots (those of
+        plain or async forks only: fork_async '0' or '1') sat out a stall
+        of a vCPU."""
         sv = [b for b in redis.get(c, {}).get('saves', [])
-              if b.get('max_latency_us')]
+              if b.get('max_latency_us') and
+              fork_async in (None, b['fork_async'])]
         if not sv:
             return ''
         b = max(sv, key=lambda b: float(b['max_latency_us']))
@@ -904,10 +965,24 @@ def report(args):
         return ' (%s\'s slowest request spans a %s stall of a vCPU)' % (
             c, fmt_us(st))
 
-    def tot(c):
+    def tot(c, fork_async=None):
         v = [float(b['total_ms']) for b in redis.get(c, {}).get('saves', [])
-             if b['total_ms']]
+             if b['total_ms'] and fork_async in (None, b['fork_async'])]
         return median(v) if v else None
+
+    def paired(c):
+        """Each async BGSAVE's total over the mean of the plain ones
+        just before and after it (alternating configurations)."""
+        sv = redis.get(c, {}).get('saves', [])
+        out = []
+        for k, b in enumerate(sv):
+            if b['fork_async'] != '1' or not b['total_ms']:
+                continue
+            nb = [float(x['total_ms']) for x in sv[max(0, k - 1):k + 2]
+                  if x['fork_async'] == '0' and x['total_ms']]
+            if nb:
+                out.append(float(b['total_ms']) / (sum(nb) / len(nb)))
+        return out
 
     def fork_usec(c, which):
         """Median latest_fork_usec of c's BGSAVEs: floor (empty server),
@@ -940,6 +1015,37 @@ def report(args):
         t.add('Redis: BGSAVE total time, async vs plain fork (median)' + size,
               'within 10%', '%s vs %s: %+.1f%%' % (
                   fmt_us(ta * 1000), fmt_us(tp * 1000), 100 * (ta / tp - 1))
+              if ta and tp else 'not measured',
+              abs(ta / tp - 1) <= 0.10 if ta and tp else None)
+
+    # The same targets from alternating configurations: plain and async
+    # snapshots of one server under one load.
+    for c in [c for c in redis if tag_cfg(c) == 'alt']:
+        size = ' (%d MiB, alternating on one server)' % (
+            int(redis[c]['info'].get('used_memory', 0)) >> 20)
+        a_in = lmax(c, 'during_async_snapshot')
+        p_in = lmax(c, 'during_plain_snapshot')
+        a_out = lmax(c, 'outside')
+        t.add('Redis, async fork: max latency during snapshots vs outside' +
+              size, '≤ 2x', '%s vs %s: %.2fx%s' % (
+                  fmt_us(a_in), fmt_us(a_out), a_in / a_out,
+                  stall_note(c, '1'))
+              if a_in and a_out else 'not measured',
+              a_in / a_out <= 2 if a_in and a_out else None)
+        t.add('Redis: max latency during snapshots, async vs plain fork' +
+              size, '≥ 95% lower', '%s vs %s: %.1f%% %s%s' % (
+                  fmt_us(a_in), fmt_us(p_in), 100 * abs(1 - a_in / p_in),
+                  'lower' if a_in <= p_in else 'higher',
+                  stall_note(c, '1') + stall_note(c, '0'))
+              if a_in and p_in else 'not measured',
+              1 - a_in / p_in >= 0.95 if a_in and p_in else None)
+        ta, tp, pr = tot(c, '1'), tot(c, '0'), paired(c)
+        t.add('Redis: BGSAVE total time, async vs plain fork (median)' + size,
+              'within 10%', '%s vs %s: %+.1f%%%s' % (
+                  fmt_us(ta * 1000), fmt_us(tp * 1000), 100 * (ta / tp - 1),
+                  '; each async save against the plain ones next to it: %s'
+                  % ', '.join('%+.1f%%' % (100 * (r - 1)) for r in pr)
+                  if pr else '')
               if ta and tp else 'not measured',
               abs(ta / tp - 1) <= 0.10 if ta and tp else None)
 
