@@ -56,19 +56,43 @@ aim() { # attr probability
 	echo "$2" >"$d/probability"
 }
 
-meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+# meminfo KEY: the value (kB) of KEY in /proc/meminfo, in $REPLY.  Bash
+# builtins only: a command substitution would fork, and a fork makes page
+# tables.
+meminfo() {
+	local k v _
+	REPLY=
+	while read -r k v _; do
+		if [ "$k" = "$1:" ]; then
+			REPLY=$v
+			return
+		fi
+	done </proc/meminfo
+}
+
+# A pipe to time out on: "read -t" sleeps without starting a process.
+exec {tick_fd}<> <(:)
+pause() { read -r -t "$1" -u "$tick_fd" _ || true; }
+
 # Page tables of exited processes are freed after an RCU grace period
-# (x86 frees them with RCU), which a TCG debug guest takes seconds to end:
-# wait until PageTables holds still for two seconds (at most 30).
+# (x86 frees them with RCU), which a TCG debug guest takes seconds to end.
+# Every process started while waiting (even a sleep) would leave its own
+# tables in flight, so the wait starts none: PageTables must hold still
+# over three readings 2 s apart (at most 60 s).
 settle() {
-	local prev=-1 cur _
+	local prev=-1 same=0 i
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
-	for _ in $(seq 1 15); do
-		sleep 2
-		cur=$(meminfo PageTables)
-		[ "$cur" != "$prev" ] || break
-		prev=$cur
+	for ((i = 0; i < 30; i++)); do
+		pause 2
+		meminfo PageTables
+		if [ "$REPLY" = "$prev" ]; then
+			same=$((same + 1))
+			[ "$same" -lt 2 ] || break
+		else
+			same=0
+		fi
+		prev=$REPLY
 	done
 }
 injected() { dmesg | grep -c 'FAULT_INJECTION: forcing a failure' || true; }
@@ -79,8 +103,10 @@ echo never >/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || true
 # Warm up once without injection, so that caches settle before measuring.
 "$prog" -s "$size" -r 2 >/dev/null
 settle
-pt0=$(meminfo PageTables)
-free0=$(meminfo MemFree)
+meminfo PageTables
+pt0=$REPLY
+meminfo MemFree
+free0=$REPLY
 inj0=$(injected)
 
 run() { # description, program arguments...
@@ -95,7 +121,8 @@ run() { # description, program arguments...
 	echo "$out" | sed 's/^/# /'
 	if [ "$rc" = 0 ]; then ok "$desc"; else not_ok "$desc (status $rc)"; fi
 	settle
-	echo "# after it: PageTables $(meminfo PageTables) kB, MemFree $(meminfo MemFree) kB"
+	meminfo PageTables
+	echo "# after it: PageTables $REPLY kB"
 }
 
 run "CLONE_ASYNC forks under injected failures: no wrong snapshot, parent intact" -r "$rounds"
@@ -105,16 +132,18 @@ echo 1 >/proc/sys/vm/async_fork
 
 # Measured before dmesg runs below (its tables, too, are freed late).
 settle
-pt1=$(meminfo PageTables)
-free1=$(meminfo MemFree)
+meminfo PageTables
+pt1=$REPLY
+meminfo MemFree
+free1=$REPLY
 
 inj=$(($(injected) - inj0))
 echo "# injected failures: $inj"
 if [ "$inj" -gt 0 ]; then ok "failures were injected ($inj)"; else not_ok "no failure was injected: filter or config wrong"; fi
 
 echo "# PageTables ${pt0} kB -> ${pt1} kB, MemFree ${free0} kB -> ${free1} kB"
-# Page tables come back exactly (two tables of slack for the shell's own
-# processes); MemFree within 16 MiB (per-CPU lists, slab caches), far
+# Page tables come back exactly (two tables of slack, should this shell's
+# own heap or stack grow); MemFree within 16 MiB (per-CPU lists, slab caches), far
 # below what a leaked 256 MiB snapshot or its tables would cost.
 if [ $((pt1 - pt0)) -le 8 ]; then ok "no page tables leaked"; else not_ok "page tables leaked: $((pt1 - pt0)) kB"; fi
 if [ $((free0 - free1)) -le 16384 ]; then ok "no memory leaked"; else not_ok "MemFree fell by $((free0 - free1)) kB"; fi
