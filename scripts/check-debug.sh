@@ -2,8 +2,9 @@
 # make check-debug: build the debug guest kernel (kernel-config/debug.config:
 # KASAN, lockdep, DEBUG_VM, page-table check, fault injection) and run, with
 # every fork async (vm.async_fork=2) unless said otherwise:
-#   1. the mm kselftests with vm.async_fork=0 and =2, compared test by test
-#      (the same tests must pass, fail and skip in both);
+#   1. the mm kselftests with vm.async_fork=2 and =0 (in that order: the
+#      run that tests async fork first), compared test by test (the same
+#      tests must pass, fail and skip in both);
 #   2. stress-ng fork/mapping/swap stressors with --verify (zram swap, KSM);
 #   3. fault injection aimed at mm/async_fork.c during async forks of a
 #      256 MiB process (children complete or die, parent intact, no leaks);
@@ -12,7 +13,8 @@
 # it appears in.  Ends with "N passed, N failed, N skipped".  Takes hours in
 # the TCG guest; not part of make check.
 #
-# Environment: DEBUG_PARTS (default "mm stress fault torture"),
+# Environment: DEBUG_PARTS (default "mm stress fault torture"; the parts
+# run in the order given),
 # DEBUG_MM_ITEMS (run_vmtests.sh categories; default: all that run here),
 # STRESS_SECS, FI_ROUNDS, TORTURE_SECONDS, TORTURE_SIZE_MB, TORTURE_THREADS
 # (see the scripts under tools/testing), DEBUG_TIMEOUT (per guest run,
@@ -74,7 +76,7 @@ guest() {
 for part in $parts; do
 	case $part in
 	mm)
-		for mode in 0 2; do
+		for mode in 2 0; do
 			guest "mm-$mode" 8192 "ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$items' $T/guest-mm-tests.sh"
 		done
 		python3 "$T/tap-compare.py" "async_fork=0" "$results/mm-0.tap" \
