@@ -57,6 +57,8 @@ WINDOW_TITLE = {
     'during_plain_snapshot': 'during snapshot, plain fork',
     'during_async_snapshot': 'during snapshot, async fork',
     'outside': 'outside',
+    'outside_after_plain': 'outside, after a plain-fork snapshot',
+    'outside_after_async': 'outside, after an async-fork snapshot',
 }
 # A Redis configuration's results are tagged CFG (dataset REDIS_MB) or
 # CFG-MBm (REDIS_CONFIGS entry CFG:MB).
@@ -317,7 +319,22 @@ def ingest_redis_cfg(src, dst, cfg):
     else:
         wname = ['during_snapshot'] * len(saves)
         names = ['during_snapshot']
-    inside = {n: ([], []) for n in names + ['outside']}
+    # Outside: also, for alt, apart by the kind of the snapshot before.
+    after = {n: n.replace('during', 'outside_after').replace('_snapshot', '')
+             for n in names} if tag_cfg(cfg) == 'alt' else {}
+    names = names + ['outside'] + [after[n] for n in names if n in after]
+    inside = {n: ([], []) for n in names}
+    span = dict.fromkeys(names, 0)      # ns of time in each kind of window
+    t_last = reqs[-1][0] if reqs else 0
+    prev_end, prev = t_first + WARMUP_NS, None
+    for k, (ws, we) in enumerate(windows + [(t_last, t_last)]):
+        gap = max(0, ws - prev_end)
+        span['outside'] += gap
+        if prev in after:
+            span[after[prev]] += gap
+        if k < len(windows):
+            span[wname[k]] += we - ws
+            prev_end, prev = we, wname[k]
     wstarts = [w[0] for w in windows]
     for which, events in ((0, reqs), (1, stalls)):
         for st, v in events:
@@ -326,17 +343,21 @@ def ingest_redis_cfg(src, dst, cfg):
                 inside[wname[k]][which].append(v)
             elif st >= t_first + WARMUP_NS:
                 inside['outside'][which].append(v)
+                if k >= 0 and wname[k] in after:
+                    inside[after[wname[k]]][which].append(v)
     rows = []
-    for name in names + ['outside']:
+    for name in names:
         vals, sv = inside[name]
         vals.sort()
         rows.append([name, len(vals)] +
                     ['%.1f' % (pct(vals, p) / 1000) if vals else ''
                      for p in (50, 99, 99.9, 100)] +
-                    [len(sv), '%.0f' % (max(sv) / 1000) if sv else '0'])
+                    [len(sv), '%.0f' % (max(sv) / 1000) if sv else '0',
+                     '%.0f' % (len(vals) / (span[name] / 1e9))
+                     if span[name] else ''])
     write_csv(os.path.join(dst, 'redis-latency-%s.csv' % cfg),
               ['window', 'requests', 'p50_us', 'p99_us', 'p999_us', 'max_us',
-               'stalls', 'longest_stall_us'], rows)
+               'stalls', 'longest_stall_us', 'per_s'], rows)
 
     # the BGSAVE with the worst request, as a time series and around its
     # fork; of an alternating configuration, one of each kind of fork
@@ -519,6 +540,8 @@ def plot_redis(redis, results, work):
         f.write('label,p50,p99,p999,max\n')
         for c in cfgs:
             for w in redis[c]['latency']:
+                if w['window'].startswith('outside_after'):
+                    continue
                 f.write('"%s %s",%s\n' % (
                     c, {'during_snapshot': 'snapshot',
                         'during_plain_snapshot': 'snap. plain',
@@ -905,14 +928,14 @@ def report(args):
                     *idle, *load))
             sec_redis.append('')
         sec_redis.append('Latency of requests (p50 / p99 / p99.9 / max):\n')
-        sec_redis.append('| configuration | window | requests | p50 | p99 | '
-                         'p99.9 | max | vCPU stalls (longest) |')
-        sec_redis.append('|---|---|---:|---:|---:|---:|---:|---:|')
+        sec_redis.append('| configuration | window | requests | requests/s | '
+                         'p50 | p99 | p99.9 | max | vCPU stalls (longest) |')
+        sec_redis.append('|---|---|---:|---:|---:|---:|---:|---:|---:|')
         for c, d in redis.items():
             for w in d['latency']:
-                sec_redis.append('| %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                sec_redis.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
                     tag_title(c), WINDOW_TITLE.get(w['window'], w['window']),
-                    w['requests'],
+                    w['requests'], w.get('per_s') or '-',
                     *(fmt_us(float(w[k])) if w[k] else '-'
                       for k in ('p50_us', 'p99_us', 'p999_us', 'max_us')),
                     '%s (%s)' % (w.get('stalls', '?'),
