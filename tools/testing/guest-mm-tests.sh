@@ -7,6 +7,8 @@
 #   KSELFTEST_DIR       installed kselftests (default build/kselftest)
 #   VM_SELFTEST_ITEMS   run_vmtests.sh categories to run
 #   ASYNC_FORK_MODE     value for /proc/sys/vm/async_fork (if it exists)
+#   KSELFTEST_TIMEOUT   seconds for run_vmtests.sh as a whole (default 3000;
+#                       the debug kernel needs about an hour)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
