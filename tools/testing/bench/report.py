@@ -896,7 +896,8 @@ def report(args):
                               if b['total_ms'])),
                 fmt_us(median(float(b['wall_ms']) * 1000 for b in sv)),
                 fmt_us(median(copies)) if copies else '-',
-                i.get('delta_async_fork_sync_pmd', '-')))
+                i.get('delta_async_fork_sync_pmd', '-') +
+                (' (whole run)' if tag_cfg(c) == 'alt' else '')))
         sec_redis.append('')
         if any(d['floor'] for d in redis.values()):
             sec_redis.append(
