@@ -93,6 +93,7 @@ def tag_with(tag, cfg):
     mb = TAG_RE.match(tag).group(2)
     return cfg + ('-%sm' % mb if mb else '')
 WARMUP_NS = 1_000_000_000       # requests of the first second are left out
+INFLIGHT_NS = 10_000_000_000    # how far back to look for requests in flight
 TS_BUCKET_NS = 10_000_000       # time-series bucket
 TS_MARGIN_NS = 1_000_000_000    # time series: this much before and after
 FORK_ZOOM_NS = (300_000_000, 1_200_000_000)  # every request: before, after
@@ -290,6 +291,10 @@ def ingest_redis_cfg(src, dst, cfg):
         fork_us = int(b['fork_usec'])
         lo = bisect.bisect_left(starts, s)
         hi = bisect.bisect_right(starts, e)
+        # and the requests still waiting for their reply when it started
+        while lo > 0 and sum(reqs[lo - 1]) > s and \
+                reqs[lo - 1][0] > s - INFLIGHT_NS:
+            lo -= 1
         lat = [reqs[j][1] for j in range(lo, hi)]
         jmax = max(range(lo, hi), key=lambda j: reqs[j][1]) if lat else None
         smax = stall_over(reqs[jmax][0], sum(reqs[jmax])) if lat else 0
@@ -339,7 +344,11 @@ def ingest_redis_cfg(src, dst, cfg):
     for which, events in ((0, reqs), (1, stalls)):
         for st, v in events:
             k = bisect.bisect_right(wstarts, st) - 1
-            if k >= 0 and st <= windows[k][1]:
+            # A request in flight when a snapshot starts belongs to it.
+            if which == 0 and k + 1 < len(windows) and \
+                    st + v > windows[k + 1][0]:
+                k += 1
+            if k >= 0 and windows[k][0] <= st + v and st <= windows[k][1]:
                 inside[wname[k]][which].append(v)
             elif st >= t_first + WARMUP_NS:
                 inside['outside'][which].append(v)
@@ -829,7 +838,9 @@ def report(args):
             'BGSAVEs, %s s of plain load before, between and after them; a '
             'request is *during a snapshot* when it was sent between the '
             'BGSAVE command and the first `INFO persistence` (polled every '
-            '20 ms) that showed the save finished. The first second of load '
+            '20 ms) that showed the save finished, or was still waiting for '
+            'its reply when the BGSAVE command was sent (it waits for the '
+            'fork too). The first second of load '
             'is left out. *BGSAVE total* is the fork (`latest_fork_usec`) '
             'plus the child\'s time from the fork to "DB saved on disk" in '
             'the server log; *wall* is from the BGSAVE command until the '
@@ -1016,62 +1027,51 @@ def report(args):
              for r in rows]
         return median(v) if v else None
 
+    def redis_targets(size, a_in, a_out, p_in, a_note, p_note, ta, tp,
+                      more=''):
+        """The three Redis targets of one dataset size: max latency of
+        async snapshots against outside and against plain snapshots, and
+        the BGSAVE totals (medians; MORE: what else to say of them)."""
+        t.add('Redis, async fork: max latency during snapshots vs outside' +
+              size, '≤ 2x', '%s vs %s: %.2fx%s' % (
+                  fmt_us(a_in), fmt_us(a_out), a_in / a_out, a_note)
+              if a_in and a_out else 'not measured',
+              a_in / a_out <= 2 if a_in and a_out else None)
+        t.add('Redis: max latency during snapshots, async vs plain fork' +
+              size, '≥ 95% lower', '%s vs %s: %.1f%% %s%s' % (
+                  fmt_us(a_in), fmt_us(p_in), 100 * abs(1 - a_in / p_in),
+                  'lower' if a_in <= p_in else 'higher', a_note + p_note)
+              if a_in and p_in else 'not measured',
+              1 - a_in / p_in >= 0.95 if a_in and p_in else None)
+        t.add('Redis: BGSAVE total time, async vs plain fork (median)' + size,
+              'within 10%', '%s vs %s: %+.1f%%%s' % (
+                  fmt_us(ta * 1000), fmt_us(tp * 1000), 100 * (ta / tp - 1),
+                  more)
+              if ta and tp else 'not measured',
+              abs(ta / tp - 1) <= 0.10 if ta and tp else None)
+
+    def mib(c):
+        return int(redis[c]['info'].get('used_memory', 0)) >> 20
+
     # The latency targets, for each dataset size that has both plain and
     # async fork.
     for c in [c for c in redis if tag_cfg(c) == 'async']:
         pc = tag_with(c, 'plain')
-        size = ' (%d MiB)' % (int(redis[c]['info'].get('used_memory', 0)) >> 20)
-        a_in, a_out = lmax(c, 'during_snapshot'), lmax(c, 'outside')
-        p_in = lmax(pc, 'during_snapshot')
-        t.add('Redis, async fork: max latency during snapshots vs outside' +
-              size, '≤ 2x', '%s vs %s: %.2fx%s' % (
-                  fmt_us(a_in), fmt_us(a_out), a_in / a_out, stall_note(c))
-              if a_in and a_out else 'not measured',
-              a_in / a_out <= 2 if a_in and a_out else None)
-        t.add('Redis: max latency during snapshots, async vs plain fork' +
-              size, '≥ 95% lower', '%s vs %s: %.1f%% %s%s' % (
-                  fmt_us(a_in), fmt_us(p_in), 100 * abs(1 - a_in / p_in),
-                  'lower' if a_in <= p_in else 'higher',
-                  stall_note(c) + stall_note(pc))
-              if a_in and p_in else 'not measured',
-              1 - a_in / p_in >= 0.95 if a_in and p_in else None)
-        ta, tp = tot(c), tot(pc)
-        t.add('Redis: BGSAVE total time, async vs plain fork (median)' + size,
-              'within 10%', '%s vs %s: %+.1f%%' % (
-                  fmt_us(ta * 1000), fmt_us(tp * 1000), 100 * (ta / tp - 1))
-              if ta and tp else 'not measured',
-              abs(ta / tp - 1) <= 0.10 if ta and tp else None)
+        redis_targets(' (%d MiB)' % mib(c), lmax(c, 'during_snapshot'),
+                      lmax(c, 'outside'), lmax(pc, 'during_snapshot'),
+                      stall_note(c), stall_note(pc), tot(c), tot(pc))
 
     # The same targets from alternating configurations: plain and async
     # snapshots of one server under one load.
     for c in [c for c in redis if tag_cfg(c) == 'alt']:
-        size = ' (%d MiB, alternating on one server)' % (
-            int(redis[c]['info'].get('used_memory', 0)) >> 20)
-        a_in = lmax(c, 'during_async_snapshot')
-        p_in = lmax(c, 'during_plain_snapshot')
-        a_out = lmax(c, 'outside')
-        t.add('Redis, async fork: max latency during snapshots vs outside' +
-              size, '≤ 2x', '%s vs %s: %.2fx%s' % (
-                  fmt_us(a_in), fmt_us(a_out), a_in / a_out,
-                  stall_note(c, '1'))
-              if a_in and a_out else 'not measured',
-              a_in / a_out <= 2 if a_in and a_out else None)
-        t.add('Redis: max latency during snapshots, async vs plain fork' +
-              size, '≥ 95% lower', '%s vs %s: %.1f%% %s%s' % (
-                  fmt_us(a_in), fmt_us(p_in), 100 * abs(1 - a_in / p_in),
-                  'lower' if a_in <= p_in else 'higher',
-                  stall_note(c, '1') + stall_note(c, '0'))
-              if a_in and p_in else 'not measured',
-              1 - a_in / p_in >= 0.95 if a_in and p_in else None)
-        ta, tp, pr = tot(c, '1'), tot(c, '0'), paired(c)
-        t.add('Redis: BGSAVE total time, async vs plain fork (median)' + size,
-              'within 10%', '%s vs %s: %+.1f%%%s' % (
-                  fmt_us(ta * 1000), fmt_us(tp * 1000), 100 * (ta / tp - 1),
-                  '; each async save against the plain ones next to it: %s'
-                  % ', '.join('%+.1f%%' % (100 * (r - 1)) for r in pr)
-                  if pr else '')
-              if ta and tp else 'not measured',
-              abs(ta / tp - 1) <= 0.10 if ta and tp else None)
+        pr = paired(c)
+        redis_targets(' (%d MiB, alternating on one server)' % mib(c),
+                      lmax(c, 'during_async_snapshot'), lmax(c, 'outside'),
+                      lmax(c, 'during_plain_snapshot'), stall_note(c, '1'),
+                      stall_note(c, '0'), tot(c, '1'), tot(c, '0'),
+                      '; each async save against the plain ones next to '
+                      'it: %s' % ', '.join('%+.1f%%' % (100 * (r - 1))
+                                           for r in pr) if pr else '')
 
     # latest_fork_usec at the default dataset size (2 GiB).  The full
     # server is compared with its empty twin: BGSAVEs alternating between
