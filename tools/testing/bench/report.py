@@ -292,11 +292,10 @@ def ingest_redis_cfg(src, dst, cfg):
         lo = bisect.bisect_left(starts, s)
         hi = bisect.bisect_right(starts, e)
         # and the requests still waiting for their reply when it started
-        while lo > 0 and sum(reqs[lo - 1]) > s and \
-                reqs[lo - 1][0] > s - INFLIGHT_NS:
-            lo -= 1
-        lat = [reqs[j][1] for j in range(lo, hi)]
-        jmax = max(range(lo, hi), key=lambda j: reqs[j][1]) if lat else None
+        idx = [j for j in range(bisect.bisect_left(starts, s - INFLIGHT_NS),
+                                lo) if sum(reqs[j]) > s] + list(range(lo, hi))
+        lat = [reqs[j][1] for j in idx]
+        jmax = max(idx, key=lambda j: reqs[j][1]) if lat else None
         smax = stall_over(reqs[jmax][0], sum(reqs[jmax])) if lat else 0
         pid, t_start, t_saved = logs[i] if i < len(logs) else (None, None, None)
         save_ms = (t_saved - t_start) * 1000 if t_saved else None
