@@ -33,7 +33,7 @@
 #   (2048), REDIS_VALUE_SIZE (1000), REDIS_CONNS (4), REDIS_GET_PCT (50),
 #   REDIS_SAVES (3), REDIS_IDLE_SAVES (7: BGSAVEs without load, each
 #   followed by one of an empty twin server),
-#   REDIS_GAP (4 s), REDIS_CONFIGS ("plain thp async plain:4096
+#   REDIS_GAP (4 s), REDIS_CONFIGS ("plain thp async alt plain:4096
 #   async:4096": CFG:MB for a dataset of MB MiB instead of REDIS_MB;
 #   alt: one server, its BGSAVEs alternating plain and async fork),
 #   REDIS_ALT_SAVES (6: BGSAVEs of an alt configuration),

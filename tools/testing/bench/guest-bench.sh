@@ -30,7 +30,7 @@
 # ["256 512 1024 2048 4096"], FORK_REPS [5], REDIS_MB [2048],
 # REDIS_VALUE_SIZE [1000], REDIS_CONNS [4], REDIS_GET_PCT [50],
 # REDIS_SAVES [3], REDIS_ALT_SAVES [6], REDIS_IDLE_SAVES [7], REDIS_GAP [4],
-# REDIS_CONFIGS ["plain thp async plain:4096 async:4096"],
+# REDIS_CONFIGS ["plain thp async alt plain:4096 async:4096"],
 # REDIS_SERVER [build/redis/src/redis-server if it has the fork-async
 # option, else Debian's redis-server], SMALL_FORKS [1000], SMALL_REPS [10].
 set -eu -o pipefail
@@ -51,7 +51,7 @@ REDIS_SAVES=${REDIS_SAVES:-3}
 REDIS_ALT_SAVES=${REDIS_ALT_SAVES:-6}
 REDIS_IDLE_SAVES=${REDIS_IDLE_SAVES:-7}
 REDIS_GAP=${REDIS_GAP:-4}
-REDIS_CONFIGS=${REDIS_CONFIGS:-"plain thp async plain:4096 async:4096"}
+REDIS_CONFIGS=${REDIS_CONFIGS:-"plain thp async alt plain:4096 async:4096"}
 SMALL_FORKS=${SMALL_FORKS:-1000}
 SMALL_REPS=${SMALL_REPS:-10}
 PORT=6379
