@@ -343,11 +343,13 @@ def ingest_redis_cfg(src, dst, cfg):
     for which, events in ((0, reqs), (1, stalls)):
         for st, v in events:
             k = bisect.bisect_right(wstarts, st) - 1
+            sent_inside = k >= 0 and st <= windows[k][1]
             # A request in flight when a snapshot starts belongs to it.
-            if which == 0 and k + 1 < len(windows) and \
+            if which == 0 and not sent_inside and k + 1 < len(windows) and \
                     st + v > windows[k + 1][0]:
                 k += 1
-            if k >= 0 and windows[k][0] <= st + v and st <= windows[k][1]:
+                sent_inside = True
+            if sent_inside:
                 inside[wname[k]][which].append(v)
             elif st >= t_first + WARMUP_NS:
                 inside['outside'][which].append(v)
@@ -370,7 +372,7 @@ def ingest_redis_cfg(src, dst, cfg):
     # the BGSAVE with the worst request, as a time series and around its
     # fork; of an alternating configuration, one of each kind of fork
     info2 = read_kv(os.path.join(dst, 'redis-info-%s.txt' % cfg))
-    for series, idx in redis_series(cfg, out):
+    for series, idx in redis_series(cfg, [r[6] for r in out]):
         if not idx:
             continue
         worst = max(idx, key=lambda i: float(out[i][16] or 0))
@@ -399,16 +401,15 @@ def ingest_redis_cfg(src, dst, cfg):
     return True
 
 
-def redis_series(tag, saves):
-    """The time series of configuration TAG: [(name, indexes of SAVES)].
+def redis_series(tag, fork_async):
+    """The time series of configuration TAG, whose BGSAVEs' forks were
+    async or not as FORK_ASYNC says ('1', '0'): [(name, BGSAVE indexes)].
     An alternating configuration has one for each kind of fork."""
-    idx = range(len(saves))
+    idx = range(len(fork_async))
     if tag_cfg(tag) != 'alt':
         return [(tag, list(idx))]
-    col = 'fork_async' if isinstance(saves[0], dict) else 6
-    return [(tag + '-%sfork' % kind,
-             [i for i in idx if str(saves[i][col]) == a])
-            for a, kind in (('0', 'plain'), ('1', 'async'))] if saves else []
+    return [(tag + '-%sfork' % kind, [i for i in idx if fork_async[i] == a])
+            for a, kind in (('0', 'plain'), ('1', 'async'))]
 
 
 def ingest(args):
@@ -667,7 +668,7 @@ def report(args):
         info = read_kv(os.path.join(res, 'redis-info-%s.txt' % c))
         saves = read_csv(os.path.join(res, 'redis-bgsave-%s.csv' % c))
         series = []
-        for name, _ in redis_series(c, saves):
+        for name, _ in redis_series(c, [b['fork_async'] for b in saves]):
             plotted = [b for b in saves if b['idx'] ==
                        info.get('plotted_bgsave' + name[len(c):])]
             series.append({
