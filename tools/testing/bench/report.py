@@ -93,7 +93,6 @@ def tag_with(tag, cfg):
     mb = TAG_RE.match(tag).group(2)
     return cfg + ('-%sm' % mb if mb else '')
 WARMUP_NS = 1_000_000_000       # requests of the first second are left out
-INFLIGHT_NS = 10_000_000_000    # how far back to look for requests in flight
 TS_BUCKET_NS = 10_000_000       # time-series bucket
 TS_MARGIN_NS = 1_000_000_000    # time series: this much before and after
 FORK_ZOOM_NS = (300_000_000, 1_200_000_000)  # every request: before, after
@@ -232,6 +231,26 @@ def read_requests(path):
     return reqs
 
 
+def snapshot_owners(reqs, windows):
+    """The snapshot each request of REQS ((start_ns, latency_ns), sorted)
+    belongs to: its index in WINDOWS ((start_ns, end_ns) of each snapshot,
+    in order), or -1.  A request belongs to the snapshot it was sent in,
+    and one sent before a snapshot and still waiting for its reply when
+    that snapshot's BGSAVE was sent belongs to it too: it waits for the
+    fork like the requests sent after the BGSAVE."""
+    starts = [w[0] for w in windows]
+    owners = []
+    for st, lat in reqs:
+        k = bisect.bisect_right(starts, st) - 1
+        if k >= 0 and st <= windows[k][1]:
+            owners.append(k)
+        elif k + 1 < len(windows) and st + lat > windows[k + 1][0]:
+            owners.append(k + 1)
+        else:
+            owners.append(-1)
+    return owners
+
+
 def ingest_redis_cfg(src, dst, cfg):
     req_path = os.path.join(src, 'redis-req-%s.csv' % cfg)
     if not os.path.exists(req_path):
@@ -280,7 +299,12 @@ def ingest_redis_cfg(src, dst, cfg):
     write_kv(os.path.join(dst, 'redis-info-%s.txt' % cfg), info)
 
     # one line a BGSAVE
-    windows = []
+    windows = [(int(b['start_ns']), int(b['end_ns'])) for b in saves]
+    owners = snapshot_owners(reqs, windows)
+    members = [[] for _ in windows]
+    for j, k in enumerate(owners):
+        if k >= 0:
+            members[k].append(j)
     header = ['idx', 'start_ns', 'fork_start_ns', 'reply_ns', 'end_ns',
               'fork_us', 'fork_async', 'status', 'cow_bytes', 'child_pid',
               'save_ms', 'total_ms', 'wall_ms', 'copy_us', 'copy_pmds',
@@ -289,11 +313,7 @@ def ingest_redis_cfg(src, dst, cfg):
     for i, b in enumerate(saves):
         s, r, e = int(b['start_ns']), int(b['reply_ns']), int(b['end_ns'])
         fork_us = int(b['fork_usec'])
-        lo = bisect.bisect_left(starts, s)
-        hi = bisect.bisect_right(starts, e)
-        # and the requests still waiting for their reply when it started
-        idx = [j for j in range(bisect.bisect_left(starts, s - INFLIGHT_NS),
-                                lo) if sum(reqs[j]) > s] + list(range(lo, hi))
+        idx = members[i]
         lat = [reqs[j][1] for j in idx]
         jmax = max(idx, key=lambda j: reqs[j][1]) if lat else None
         smax = stall_over(reqs[jmax][0], sum(reqs[jmax])) if lat else 0
@@ -301,7 +321,6 @@ def ingest_redis_cfg(src, dst, cfg):
         save_ms = (t_saved - t_start) * 1000 if t_saved else None
         total_ms = save_ms + fork_us / 1000 if save_ms is not None else None
         c = ev.get(pid) if pid else None
-        windows.append((s, e))
         out.append([i, s, r - fork_us * 1000, r, e, fork_us, b['fork_async'],
                     b['status'], b['cow_bytes'], pid or '',
                     '%.0f' % save_ms if save_ms is not None else '',
@@ -340,19 +359,16 @@ def ingest_redis_cfg(src, dst, cfg):
             span[wname[k]] += we - ws
             prev_end, prev = we, wname[k]
     wstarts = [w[0] for w in windows]
-    for which, events in ((0, reqs), (1, stalls)):
-        for st, v in events:
-            k = bisect.bisect_right(wstarts, st) - 1
-            sent_inside = k >= 0 and st <= windows[k][1]
-            # A request in flight when a snapshot starts belongs to it.
-            if which == 0 and not sent_inside and k + 1 < len(windows) and \
-                    st + v > windows[k + 1][0]:
-                k += 1
-                sent_inside = True
-            if sent_inside:
+    # A stall belongs to the snapshot it began in (as a request would that
+    # got its reply at once).
+    stall_owners = snapshot_owners([(st, 0) for st, _ in stalls], windows)
+    for which, events, own in ((0, reqs, owners), (1, stalls, stall_owners)):
+        for (st, v), k in zip(events, own):
+            if k >= 0:
                 inside[wname[k]][which].append(v)
             elif st >= t_first + WARMUP_NS:
                 inside['outside'][which].append(v)
+                k = bisect.bisect_right(wstarts, st) - 1
                 if k >= 0 and wname[k] in after:
                     inside[after[wname[k]]][which].append(v)
     rows = []
