@@ -46,6 +46,11 @@ taps=""
 "$TOP/tools/testing/harness-selftest.sh" "$results/harness" | tee "$results/harness.tap"
 taps="$taps $results/harness.tap"
 
+# 1b. The rules by which the bench report sorts Redis requests into
+#     snapshots, on made-up data (host only, no timing).
+python3 "$TOP/tools/testing/bench/test_report.py" | tee "$results/bench-report.tap"
+taps="$taps $results/bench-report.tap"
+
 # 2. An unmodified static program under the async-fork-run launcher.
 if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config"; then
 	note "launcher test in the guest"
