@@ -13,23 +13,25 @@
 set -eu
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/../../../scripts/lib.sh"
+# shellcheck source=tools/testing/redis-lib.sh
+. "$(dirname "$0")/../redis-lib.sh"
 
-R=$BUILD/redis/src
+SRC=$BUILD/redis/src
 TL=$BUILD/tools
 T=/sys/kernel/tracing
 PORT=6390
-[ -x "$R/redis-server" ] || die "$R/redis-server is missing (make redis)"
+[ -x "$SRC/redis-server" ] || die "$SRC/redis-server is missing (make redis)"
 [ -x "$TL/redis_latency" ] || die "$TL/redis_latency is missing (scripts/build-tools.sh)"
 [ -d "$T/events/sched" ] || die "no tracefs at $T"
 : "${GUEST_OUT:?run this in the guest (scripts/run-guest.sh)}"
 
 dir=$(mktemp -d /tmp/trace-bgsave.XXXXXX)
-cli() { "$R/redis-cli" -p "$PORT" "$@"; }
+cli() { "$SRC/redis-cli" -p "$PORT" "$@"; }
+nap_init "$dir"
+ports_free "$PORT"
 echo 1 >/proc/sys/vm/overcommit_memory
-"$R/redis-server" --port "$PORT" --save '' --appendonly no --dir "$dir" \
-	--daemonize yes --disable-thp yes --enable-debug-command local \
-	--fork-async "${TRACE_ASYNC:-yes}" --logfile "$dir/log" --pidfile "$dir/pid"
-for _ in $(seq 50); do cli PING >/dev/null 2>&1 && break; sleep 0.1; done
+REDIS_SERVER_CMD=("$SRC/redis-server")
+start_server "$PORT" "$dir" --disable-thp yes --fork-async "${TRACE_ASYNC:-yes}"
 cli DEBUG POPULATE "${TRACE_KEYS:-1950000}" key 1000 >/dev/null
 keys=$(cli DBSIZE)
 note "trace-bgsave: $keys keys"
@@ -39,10 +41,12 @@ echo mono >"$T/trace_clock"
 echo 65536 >"$T/buffer_size_kb"
 for e in sched/sched_switch sched/sched_wakeup sched/sched_wakeup_new \
 	sched/sched_migrate_task sched/sched_process_fork async_fork; do
-	[ -d "$T/events/$e" ] && echo 1 >"$T/events/$e/enable"
+	if [ -d "$T/events/$e" ]; then
+		echo 1 >"$T/events/$e/enable"
+	fi
 done
 if [ -d "$T/events/exceptions/page_fault_user" ]; then
-	echo "common_pid == $(cat "$dir/pid")" >"$T/events/exceptions/page_fault_user/filter"
+	echo "common_pid == $(server_pid "$dir/redis.pid")" >"$T/events/exceptions/page_fault_user/filter"
 	echo 1 >"$T/events/exceptions/page_fault_user/enable"
 fi
 : >"$T/trace"
@@ -56,5 +60,5 @@ wait
 grep -v '^#' "$T/trace" >"$GUEST_OUT/trace.txt"
 cp "$dir/req.csv" "$GUEST_OUT/req.csv"
 echo 0 >"$T/events/enable"
-cli SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+stop_server "$PORT" "$dir" || true
 rm -rf "$dir"
