@@ -18,7 +18,9 @@
 # DEBUG_MM_ITEMS (run_vmtests.sh categories; default: all that run here),
 # STRESS_SECS, FI_ROUNDS, TORTURE_SECONDS, TORTURE_SIZE_MB, TORTURE_THREADS
 # (see the scripts under tools/testing), DEBUG_TIMEOUT (per guest run,
-# default 10800 s).
+# default 10800 s), DEBUG_MM_JOBS (1: the two mm guests one after the
+# other; 2: side by side; default 2 on a host with more than one CPU and
+# 18 GiB available).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -32,6 +34,19 @@ for v in DEBUG_TIMEOUT STRESS_SECS FI_ROUNDS TORTURE_SECONDS TORTURE_SIZE_MB TOR
 	case ${!v:-0} in *[!0-9]*) die "$v must be a number, not '${!v}'" ;; esac
 done
 [ "$tmo" -gt 1200 ] || die "DEBUG_TIMEOUT must be more than 1200 s"
+# Most mm kselftests keep one vCPU busy, so the two modes' guests side by
+# side take little longer than one: the default where the host has the
+# memory for two 8 GiB guests and more than one CPU.
+mm_jobs=${DEBUG_MM_JOBS:-}
+if [ -z "$mm_jobs" ]; then
+	avail_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+	if [ "$(nproc)" -gt 1 ] && [ "${avail_kb:-0}" -ge $((18 * 1024 * 1024)) ]; then
+		mm_jobs=2
+	else
+		mm_jobs=1
+	fi
+fi
+case $mm_jobs in 1 | 2) ;; *) die "DEBUG_MM_JOBS must be 1 or 2, not '$mm_jobs'" ;; esac
 
 "$S/deps.sh"
 "$S/fetch-kernel.sh"
@@ -81,8 +96,18 @@ for part in $parts; do
 			# The kselftest runner kills run_vmtests.sh after
 			# KSELFTEST_TIMEOUT: on the debug kernel it takes about
 			# an hour, so leave it the guest's time but the boot.
-			guest "mm-$mode" 8192 "KSELFTEST_TIMEOUT=$((tmo - 600)) ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$items' $T/guest-mm-tests.sh"
+			cmd="KSELFTEST_TIMEOUT=$((tmo - 600)) ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$items' $T/guest-mm-tests.sh"
+			if [ "$mm_jobs" = 2 ]; then
+				guest "mm-$mode" 8192 "$cmd" &
+			else
+				guest "mm-$mode" 8192 "$cmd"
+			fi
 		done
+		if [ "$mm_jobs" = 2 ]; then
+			wait
+			# guest() ran in subshells: its additions were lost.
+			taps="$taps $results/mm-2.tap $results/mm-0.tap"
+		fi
 		python3 "$T/tap-compare.py" "async_fork=0" "$results/mm-0.tap" \
 			"async_fork=2" "$results/mm-2.tap" >"$results/mm-compare.tap" || true
 		taps="$taps $results/mm-compare.tap"
