@@ -34,9 +34,9 @@ for v in DEBUG_TIMEOUT STRESS_SECS FI_ROUNDS TORTURE_SECONDS TORTURE_SIZE_MB TOR
 	case ${!v:-0} in *[!0-9]*) die "$v must be a number, not '${!v}'" ;; esac
 done
 [ "$tmo" -gt 1200 ] || die "DEBUG_TIMEOUT must be more than 1200 s"
-# Most mm kselftests keep one vCPU busy, so the two modes' guests side by
-# side take little longer than one: the default where the host has the
-# memory for two 8 GiB guests and more than one CPU.
+# Most mm kselftests keep one vCPU busy: with two CPUs, the two modes'
+# guests can run side by side (each qemu then uses about one CPU).  The
+# default where the host has the memory for two 8 GiB guests.
 mm_jobs=${DEBUG_MM_JOBS:-}
 if [ -z "$mm_jobs" ]; then
 	avail_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
@@ -67,7 +67,8 @@ mkdir -p "$results"
 taps=""
 
 # guest NAME MEM_MB COMMAND: run COMMAND in the debug guest, its TAP on
-# stdout going to $results/NAME.tap; a failed guest adds a "not ok".
+# stdout going to $results/NAME.tap; a failed guest adds a "not ok".  The
+# caller adds the TAP to $taps (guest may run in the background).
 guest() {
 	local name=$1 mem=$2 cmd=$3 out=$results/$1 rc=0
 	mkdir -p "$out"
@@ -86,7 +87,6 @@ guest() {
 		fi
 	fi
 	cp "$out/$name.tap" "$results/$name.tap"
-	taps="$taps $results/$name.tap"
 }
 
 for part in $parts; do
@@ -103,17 +103,15 @@ for part in $parts; do
 				guest "mm-$mode" 8192 "$cmd"
 			fi
 		done
-		if [ "$mm_jobs" = 2 ]; then
-			wait
-			# guest() ran in subshells: its additions were lost.
-			taps="$taps $results/mm-2.tap $results/mm-0.tap"
-		fi
+		wait
+		taps="$taps $results/mm-2.tap $results/mm-0.tap"
 		python3 "$T/tap-compare.py" "async_fork=0" "$results/mm-0.tap" \
 			"async_fork=2" "$results/mm-2.tap" >"$results/mm-compare.tap" || true
 		taps="$taps $results/mm-compare.tap"
 		;;
 	stress)
 		guest stress 2048 "STRESS_SECS=${STRESS_SECS:-60} $T/stress/stress.sh"
+		taps="$taps $results/stress.tap"
 		;;
 	fault)
 		# The text of mm/async_fork.o: the stack-trace filter fails only
@@ -124,9 +122,11 @@ for part in $parts; do
 		# shellcheck disable=SC2086
 		set -- $range
 		guest fault 2048 "FI_START=$1 FI_END=$2 FI_ROUNDS=${FI_ROUNDS:-40} $T/fault-inject/fault-inject.sh"
+		taps="$taps $results/fault.tap"
 		;;
 	torture)
 		guest torture 4096 "TORTURE_SECONDS=${TORTURE_SECONDS:-300} TORTURE_SIZE_MB=${TORTURE_SIZE_MB:-256} TORTURE_THREADS=${TORTURE_THREADS:-4} $T/snapshot-torture/snapshot-torture.sh"
+		taps="$taps $results/torture.tap"
 		;;
 	*) die "unknown part '$part' in DEBUG_PARTS (mm stress fault torture)" ;;
 	esac
