@@ -1095,17 +1095,20 @@ def report(args):
     af, ae = fork_usec('async', 'idle'), fork_usec('async', 'floor')
     al = fork_usec('async', 'saves')
     pf, pl = fork_usec('plain', 'idle'), fork_usec('plain', 'saves')
-    mib = int(redis.get('async', {}).get('info', {}).get('used_memory', 0)) >> 20
-    t.add('Redis `latest_fork_usec` with %d MiB, async fork vs the same '
+    # Only the untagged configurations have the twin: name their size,
+    # or none when they did not run (a run of size-tagged ones only).
+    full = mib('async') if 'async' in redis else 0
+    size = ' with %d MiB' % full if full else ''
+    t.add('Redis `latest_fork_usec`%s, async fork vs the same '
           'server empty (a twin, saves alternating), without client load '
-          '(medians)' % mib, '≤ 2x',
+          '(medians)' % size, '≤ 2x',
           '%s vs %s: %.2fx%s' % (
               fmt_us(af), fmt_us(ae), af / ae,
               '; under load %s: %.2fx' % (fmt_us(al), al / ae) if al else '')
           if af and ae else 'not measured',
           af / ae <= 2 if af and ae else None)
-    t.add('Redis `latest_fork_usec` with %d MiB, plain vs async fork '
-          '(medians, without client load)' % mib, '≥ 30x',
+    t.add('Redis `latest_fork_usec`%s, plain vs async fork '
+          '(medians, without client load)' % size, '≥ 30x',
           '%s vs %s: %.1fx%s' % (
               fmt_us(pf), fmt_us(af), pf / af,
               '; under load %s vs %s: %.1fx' % (
