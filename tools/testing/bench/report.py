@@ -155,6 +155,10 @@ def fmt_us(us):
     return '%.0f µs' % us
 
 
+def fmt_or_dash(us):
+    return fmt_us(us) if us is not None else '-'
+
+
 def copy_events(path):
     """child pid -> (err, pmds, duration_ns) from async_fork_copy_done."""
     ev = {}
@@ -308,7 +312,8 @@ def ingest_redis_cfg(src, dst, cfg):
     header = ['idx', 'start_ns', 'fork_start_ns', 'reply_ns', 'end_ns',
               'fork_us', 'fork_async', 'status', 'cow_bytes', 'child_pid',
               'save_ms', 'total_ms', 'wall_ms', 'copy_us', 'copy_pmds',
-              'requests', 'max_latency_us', 'stall_in_max_us']
+              'requests', 'max_latency_us', 'stall_in_max_us',
+              'fork_phase_ms', 'max_fork_phase_us', 'max_after_fork_us']
     out = []
     for i, b in enumerate(saves):
         s, r, e = int(b['start_ns']), int(b['reply_ns']), int(b['end_ns'])
@@ -321,6 +326,15 @@ def ingest_redis_cfg(src, dst, cfg):
         save_ms = (t_saved - t_start) * 1000 if t_saved else None
         total_ms = save_ms + fork_us / 1000 if save_ms is not None else None
         c = ev.get(pid) if pid else None
+        # The fork phase: what differs between plain and async fork.  A
+        # plain fork's parent is done when its BGSAVE is answered; an
+        # async one's when the child has also copied its tables (counted
+        # from the reply, which errs towards a longer phase).  After it,
+        # both parents only take COW faults while the child writes.
+        copy_ns = c[2] if c and c[0] == 0 and b['fork_async'] == '1' else 0
+        fork_end = r + copy_ns
+        in_fork = [reqs[j][1] for j in idx if reqs[j][0] <= fork_end]
+        after = [reqs[j][1] for j in idx if reqs[j][0] > fork_end]
         out.append([i, s, r - fork_us * 1000, r, e, fork_us, b['fork_async'],
                     b['status'], b['cow_bytes'], pid or '',
                     '%.0f' % save_ms if save_ms is not None else '',
@@ -329,7 +343,10 @@ def ingest_redis_cfg(src, dst, cfg):
                     '%.0f' % (c[2] / 1000) if c and c[0] == 0 else '',
                     c[1] if c else '', len(lat),
                     '%.0f' % (max(lat) / 1000) if lat else '',
-                    '%.0f' % (smax / 1000)])
+                    '%.0f' % (smax / 1000),
+                    '%.1f' % ((fork_end - s) / 1e6),
+                    '%.0f' % (max(in_fork) / 1000) if in_fork else '',
+                    '%.0f' % (max(after) / 1000) if after else ''])
     write_csv(os.path.join(dst, 'redis-bgsave-%s.csv' % cfg), header, out)
 
     # inside and outside the snapshot windows (BGSAVE sent .. seen done);
@@ -660,6 +677,45 @@ def meta_line(meta):
     return s
 
 
+def phase_max(saves, key):
+    """The largest value of column KEY over SAVES, in µs, or None."""
+    v = [float(b[key]) for b in saves if b.get(key)]
+    return max(v) if v else None
+
+
+def phase_table(rows, lat):
+    """Where in its snapshot the slowest requests were: in the fork phase
+    (what async fork changes) or after it, while the child saves (the
+    same for both kinds of fork).  ROWS: (tag, title, saves)."""
+    out = ['The slowest requests of each snapshot by phase: the *fork '
+           'phase* runs from the BGSAVE command until Redis answered it '
+           '(its fork returned) and, after an async fork, until the child '
+           'had also copied its page tables (the copy time from the '
+           '`async_fork_copy_done` tracepoint, counted from the reply). '
+           'That is where plain and async fork differ. *After* it, both '
+           'parents take COW faults while the child writes the RDB file '
+           'and competes with Redis and the client for the two vCPUs.\n',
+           '| configuration | fork phase (median) | slowest request: fork '
+           'phase | slowest request: after | max outside | fork phase / '
+           'outside |',
+           '|---|---:|---:|---:|---:|---:|']
+    for c, title, sv in rows:
+        if not sv or 'fork_phase_ms' not in sv[0]:
+            continue
+        ph = [float(b['fork_phase_ms']) * 1000 for b in sv
+              if b.get('fork_phase_ms')]
+        f_in = phase_max(sv, 'max_fork_phase_us')
+        f_after = phase_max(sv, 'max_after_fork_us')
+        o = lat.get(c, {}).get('outside', {}).get('max_us')
+        o = float(o) if o else None
+        out.append('| %s | %s | %s | %s | %s | %s |' % (
+            title, fmt_us(median(ph)) if ph else '-', fmt_or_dash(f_in),
+            fmt_or_dash(f_after), fmt_or_dash(o),
+            '%.2fx' % (f_in / o) if f_in and o else '-'))
+    out.append('')
+    return out
+
+
 class Targets:
     def __init__(self):
         self.rows = []
@@ -717,6 +773,7 @@ def report(args):
         print('report.py: gnuplot is not installed: no plots', file=sys.stderr)
 
     t = Targets()
+    phase_notes = []
     L = []
     any_meta = next((m for m in meta.values() if m), {})
     L.append('# Async fork: benchmarks\n')
@@ -972,11 +1029,13 @@ def report(args):
         sec_redis.append('Every BGSAVE:\n')
         sec_redis.append('| configuration | # | fork | async | BGSAVE total '
                          '| wall | child copy | requests in window | slowest '
-                         'request | vCPU stall in it | COW |')
-        sec_redis.append('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|')
+                         'request | vCPU stall in it | slowest: fork phase '
+                         '| slowest: after | COW |')
+        sec_redis.append('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|'
+                         '---:|---:|---:|')
         for c, d in redis.items():
             for b in d['saves']:
-                sec_redis.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                sec_redis.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
                     c, b['idx'], fmt_us(float(b['fork_us'])),
                     {'1': 'yes', '0': 'no'}.get(b['fork_async'], '?'),
                     fmt_us(float(b['total_ms']) * 1000) if b['total_ms'] else '?',
@@ -985,9 +1044,12 @@ def report(args):
                     b['requests'],
                     fmt_us(float(b['max_latency_us'])) if b['max_latency_us'] else '-',
                     fmt_us(float(b.get('stall_in_max_us') or 0)),
+                    *(fmt_us(float(b[k])) if b.get(k) else '-'
+                      for k in ('max_fork_phase_us', 'max_after_fork_us')),
                     '%.1f MiB' % (int(b['cow_bytes']) / 2**20)
                     if int(b['cow_bytes']) >= 0 else '?'))
         sec_redis.append('')
+        sec_redis += phase_table(rows, lat)
         if 'redis-latency' in plots:
             sec_redis.append('![redis-latency](redis-latency.png)\n')
         for d in redis.values():
@@ -1088,6 +1150,33 @@ def report(args):
                       '; each async save against the plain ones next to '
                       'it: %s' % ', '.join('%+.1f%%' % (100 * (r - 1))
                                            for r in pr) if pr else '')
+
+    # The same comparisons restricted to each snapshot's fork phase: not
+    # targets of their own, but they show which part of a MISS async fork
+    # is answerable for.
+    def phase_note(size, a_sv, p_sv, out):
+        a_f = phase_max(a_sv, 'max_fork_phase_us')
+        p_f = phase_max(p_sv, 'max_fork_phase_us')
+        a_a = phase_max(a_sv, 'max_after_fork_us')
+        p_a = phase_max(p_sv, 'max_after_fork_us')
+        if not (a_f and p_f and out):
+            return
+        phase_notes.append(
+            '- %s: fork phase, async %s (%.2fx the %s outside), plain %s '
+            '(async %.1f%% lower); after it, async %s, plain %s.' % (
+                size, fmt_us(a_f), a_f / out, fmt_us(out), fmt_us(p_f),
+                100 * (1 - a_f / p_f), fmt_or_dash(a_a), fmt_or_dash(p_a)))
+
+    for c in [c for c in redis if tag_cfg(c) == 'async']:
+        pc = tag_with(c, 'plain')
+        phase_note('%d MiB' % mib(c), redis[c]['saves'],
+                   redis.get(pc, {}).get('saves', []), lmax(c, 'outside'))
+    for c in [c for c in redis if tag_cfg(c) == 'alt']:
+        sv = redis[c]['saves']
+        phase_note('%d MiB, alternating' % mib(c),
+                   [b for b in sv if b['fork_async'] == '1'],
+                   [b for b in sv if b['fork_async'] == '0'],
+                   lmax(c, 'outside'))
 
     # latest_fork_usec at the default dataset size (2 GiB).  The full
     # server is compared with its empty twin: BGSAVEs alternating between
@@ -1220,6 +1309,16 @@ def report(args):
     for what, goal, measured, r in t.rows:
         L.append('| %s | %s | %s | **%s** |' % (what, goal, measured, r))
     L.append('')
+    if phase_notes:
+        L.append('The Redis rows count every request of a snapshot, which '
+                 'lasts until the child has written the RDB file. Split by '
+                 'phase (section 2, "by phase"): the slowest request of the '
+                 '*fork phase* (BGSAVE until Redis answered it and, after an '
+                 'async fork, until the child had copied its tables), where '
+                 'the two kinds of fork differ, and the slowest *after* it, '
+                 'when both parents run beside a child that saves:\n')
+        L += phase_notes
+        L.append('')
     L += sec_fork + sec_redis + sec_small
     L.append('## Files\n')
     L.append('Raw data next to this report: `fork-latency.csv` (every fork), '

@@ -119,6 +119,55 @@ def check_ingest_alternating(src, dst):
     assert saves['0']['fork_start_ns'] == str(2 * S), saves['0']
 
 
+def test_ingest_fork_phase():
+    """A snapshot's fork phase ends when BGSAVE is answered or, after an
+    async fork, when the child's copy (from its tracepoint) is done,
+    counted from the reply; requests sent later are "after" it."""
+    with tempfile.TemporaryDirectory(prefix='test-report-') as tmp:
+        src = os.path.join(tmp, 'guest')
+        dst = os.path.join(tmp, 'results')
+        os.mkdir(src)
+        os.mkdir(dst)
+        check_fork_phase(src, dst)
+
+
+def check_fork_phase(src, dst):
+    reqs = [
+        (3 * S // 2, 1 * MS),        # outside
+        (2 * S - MS, 300 * MS),      # in flight at the plain BGSAVE
+        (2 * S + 260 * MS, 20 * MS),  # after the plain reply: after
+        (5 * S - MS, 7 * MS),        # in flight at the async BGSAVE
+        (5 * S + 500 * MS, 9 * MS),  # before reply + copy: fork phase
+        (5 * S + 700 * MS, 30 * MS),  # after reply + copy: after
+    ]
+    write(os.path.join(src, 'redis-req-async.csv'),
+          ['start_ns', 'latency_ns', 'conn', 'op'],
+          [[s, lat, 0, 'S'] for s, lat in reqs])
+    write(os.path.join(src, 'redis-bgsave-async.csv'),
+          ['idx', 'start_ns', 'reply_ns', 'end_ns', 'fork_usec',
+           'fork_async', 'status', 'cow_bytes'],
+          [[0, 2 * S, 2 * S + 250 * MS, 3 * S, 250000, 0, 'ok', 0],
+           [1, 5 * S, 5 * S + 4 * MS, 6 * S, 4000, 1, 'ok', 0]])
+    with open(os.path.join(src, 'redis-log-async.txt'), 'w') as f:
+        f.write('7:M 01 Jan 2026 00:00:02.000 * Background saving started '
+                'by pid 100\n'
+                '7:M 01 Jan 2026 00:00:05.000 * Background saving started '
+                'by pid 101\n')
+    # The plain child (100) has a copy event too, as a stray one would:
+    # only an async fork's copy may lengthen the phase.
+    with open(os.path.join(src, 'redis-trace-async.txt'), 'w') as f:
+        f.write('redis-server-100 [000] ..... 1.0: async_fork_copy_done: '
+                'err 0 pmds 9 duration_ns 900000000\n'
+                'redis-server-101 [001] ..... 5.6: async_fork_copy_done: '
+                'err 0 pmds 9 duration_ns 600000000\n')
+    assert report.ingest_redis_cfg(src, dst, 'async')
+    saves = rows_by(os.path.join(dst, 'redis-bgsave-async.csv'), 'idx')
+    got = [(saves[i]['fork_phase_ms'], saves[i]['max_fork_phase_us'],
+            saves[i]['max_after_fork_us']) for i in ('0', '1')]
+    assert got == [('250.0', '300000', '20000'),
+                   ('604.0', '9000', '30000')], got
+
+
 def main():
     tests = [(n, f) for n, f in sorted(globals().items())
              if n.startswith('test_') and callable(f)]
