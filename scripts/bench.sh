@@ -34,8 +34,9 @@
 #   REDIS_SAVES (3), REDIS_IDLE_SAVES (7: BGSAVEs without load, each
 #   followed by one of an empty twin server),
 #   REDIS_GAP (4 s), REDIS_CONFIGS ("plain thp async alt plain:4096
-#   async:4096": CFG:MB for a dataset of MB MiB instead of REDIS_MB;
-#   alt: one server, its BGSAVEs alternating plain and async fork),
+#   async:4096 plain:16 async:16": CFG:MB for a dataset of MB MiB instead
+#   of REDIS_MB, below 64 MiB a floor that the report sets beside the
+#   targets; alt: one server, its BGSAVEs alternating plain and async fork),
 #   REDIS_ALT_SAVES (6: BGSAVEs of an alt configuration),
 #   REDIS_SERVER (build/redis/src/redis-server when it has the fork-async
 #   option, else Debian's), SMALL_FORKS (1000), SMALL_REPS (10).

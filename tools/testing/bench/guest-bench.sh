@@ -16,7 +16,9 @@
 #          plain fork; async: 4 KiB pages, async fork; alt: 4 KiB pages,
 #          one server whose BGSAVEs alternate between plain and async fork,
 #          REDIS_ALT_SAVES of them, which needs the fork-async option;
-#          CFG:MB for another dataset size, e.g. async:4096); before the
+#          CFG:MB for another dataset size, e.g. async:4096; the default
+#          adds plain:16 and async:16, the floor: a BGSAVE whose fork
+#          copies almost nothing, under the same load); before the
 #          client load starts (not for alt), REDIS_IDLE_SAVES BGSAVEs of
 #          the full server alternate with as many of an empty twin server:
 #          latest_fork_usec without load, and its floor
@@ -30,7 +32,8 @@
 # ["256 512 1024 2048 4096"], FORK_REPS [5], REDIS_MB [2048],
 # REDIS_VALUE_SIZE [1000], REDIS_CONNS [4], REDIS_GET_PCT [50],
 # REDIS_SAVES [3], REDIS_ALT_SAVES [6], REDIS_IDLE_SAVES [7], REDIS_GAP [4],
-# REDIS_CONFIGS ["plain thp async alt plain:4096 async:4096"],
+# REDIS_CONFIGS ["plain thp async alt plain:4096 async:4096 plain:16
+# async:16"],
 # REDIS_SERVER [build/redis/src/redis-server if it has the fork-async
 # option, else Debian's redis-server], SMALL_FORKS [1000], SMALL_REPS [10].
 set -eu -o pipefail
@@ -51,7 +54,7 @@ REDIS_SAVES=${REDIS_SAVES:-3}
 REDIS_ALT_SAVES=${REDIS_ALT_SAVES:-6}
 REDIS_IDLE_SAVES=${REDIS_IDLE_SAVES:-7}
 REDIS_GAP=${REDIS_GAP:-4}
-REDIS_CONFIGS=${REDIS_CONFIGS:-"plain thp async alt plain:4096 async:4096"}
+REDIS_CONFIGS=${REDIS_CONFIGS:-"plain thp async alt plain:4096 async:4096 plain:16 async:16"}
 SMALL_FORKS=${SMALL_FORKS:-1000}
 SMALL_REPS=${SMALL_REPS:-10}
 PORT=6379
