@@ -64,16 +64,21 @@ def rows_by(path, key):
         return {r[key]: r for r in csv.DictReader(f)}
 
 
-def test_ingest_alternating_windows():
-    """An alternating run, end to end through ingest: each request lands
-    in the window the rules say, the first second is left out, and each
-    BGSAVE counts the requests that waited for it."""
+def in_guest_and_results_dirs(check):
+    """Run CHECK(src, dst) on an empty guest output and results folder."""
     with tempfile.TemporaryDirectory(prefix='test-report-') as tmp:
         src = os.path.join(tmp, 'guest')
         dst = os.path.join(tmp, 'results')
         os.mkdir(src)
         os.mkdir(dst)
-        check_ingest_alternating(src, dst)
+        check(src, dst)
+
+
+def test_ingest_alternating_windows():
+    """An alternating run, end to end through ingest: each request lands
+    in the window the rules say, the first second is left out, and each
+    BGSAVE counts the requests that waited for it."""
+    in_guest_and_results_dirs(check_ingest_alternating)
 
 
 def check_ingest_alternating(src, dst):
@@ -123,12 +128,7 @@ def test_ingest_fork_phase():
     """A snapshot's fork phase ends when BGSAVE is answered or, after an
     async fork, when the child's copy (from its tracepoint) is done,
     counted from the reply; requests sent later are "after" it."""
-    with tempfile.TemporaryDirectory(prefix='test-report-') as tmp:
-        src = os.path.join(tmp, 'guest')
-        dst = os.path.join(tmp, 'results')
-        os.mkdir(src)
-        os.mkdir(dst)
-        check_fork_phase(src, dst)
+    in_guest_and_results_dirs(check_fork_phase)
 
 
 def check_fork_phase(src, dst):
