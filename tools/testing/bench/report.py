@@ -698,7 +698,7 @@ def phase_table(rows, lat):
            '`async_fork_copy_done` tracepoint, counted from the reply). '
            'That is where plain and async fork differ. *After* it, both '
            'parents take COW faults while the child writes the RDB file '
-           'and competes with Redis and the client for the two vCPUs.\n',
+           'and competes with Redis and the client for the guest\'s vCPUs.\n',
            '| configuration | fork phase (median) | slowest request: fork '
            'phase | slowest request: after | max outside | fork phase / '
            'outside |',
