@@ -64,6 +64,21 @@ def rows_by(path, key):
         return {r[key]: r for r in csv.DictReader(f)}
 
 
+def write_two_saves(src, cfg, reqs):
+    """The guest output of configuration CFG: REQS ((start_ns,
+    latency_ns)) and two BGSAVEs, a plain fork at 2 s answered 250 ms
+    later and an async one at 5 s answered 4 ms later, each seen done
+    1 s after it started."""
+    write(os.path.join(src, 'redis-req-%s.csv' % cfg),
+          ['start_ns', 'latency_ns', 'conn', 'op'],
+          [[s, lat, 0, 'S'] for s, lat in reqs])
+    write(os.path.join(src, 'redis-bgsave-%s.csv' % cfg),
+          ['idx', 'start_ns', 'reply_ns', 'end_ns', 'fork_usec',
+           'fork_async', 'status', 'cow_bytes'],
+          [[0, 2 * S, 2 * S + 250 * MS, 3 * S, 250000, 0, 'ok', 0],
+           [1, 5 * S, 5 * S + 4 * MS, 6 * S, 4000, 1, 'ok', 0]])
+
+
 def in_guest_and_results_dirs(check):
     """Run CHECK(src, dst) on an empty guest output and results folder."""
     with tempfile.TemporaryDirectory(prefix='test-report-') as tmp:
@@ -93,14 +108,7 @@ def check_ingest_alternating(src, dst):
         (13 * S // 2, 4 * MS),       # outside, after the async snapshot
         (7 * S, 1 * MS),             # outside, after the async snapshot
     ]
-    write(os.path.join(src, 'redis-req-alt.csv'),
-          ['start_ns', 'latency_ns', 'conn', 'op'],
-          [[s, lat, 0, 'S'] for s, lat in reqs])
-    write(os.path.join(src, 'redis-bgsave-alt.csv'),
-          ['idx', 'start_ns', 'reply_ns', 'end_ns', 'fork_usec',
-           'fork_async', 'status', 'cow_bytes'],
-          [[0, 2 * S, 2 * S + 250 * MS, 3 * S, 250000, 0, 'ok', 0],
-           [1, 5 * S, 5 * S + 4 * MS, 6 * S, 4000, 1, 'ok', 0]])
+    write_two_saves(src, 'alt', reqs)
     assert report.ingest_redis_cfg(src, dst, 'alt')
 
     lat = rows_by(os.path.join(dst, 'redis-latency-alt.csv'), 'window')
@@ -140,14 +148,7 @@ def check_fork_phase(src, dst):
         (5 * S + 500 * MS, 9 * MS),  # before reply + copy: fork phase
         (5 * S + 700 * MS, 30 * MS),  # after reply + copy: after
     ]
-    write(os.path.join(src, 'redis-req-async.csv'),
-          ['start_ns', 'latency_ns', 'conn', 'op'],
-          [[s, lat, 0, 'S'] for s, lat in reqs])
-    write(os.path.join(src, 'redis-bgsave-async.csv'),
-          ['idx', 'start_ns', 'reply_ns', 'end_ns', 'fork_usec',
-           'fork_async', 'status', 'cow_bytes'],
-          [[0, 2 * S, 2 * S + 250 * MS, 3 * S, 250000, 0, 'ok', 0],
-           [1, 5 * S, 5 * S + 4 * MS, 6 * S, 4000, 1, 'ok', 0]])
+    write_two_saves(src, 'async', reqs)
     with open(os.path.join(src, 'redis-log-async.txt'), 'w') as f:
         f.write('7:M 01 Jan 2026 00:00:02.000 * Background saving started '
                 'by pid 100\n'
