@@ -9,6 +9,11 @@
  * so every fork() PROGRAM makes (with --once: only its first one) is an
  * async fork, without changing or rebuilding PROGRAM.  Children inherit
  * the mode, so their forks are async as well.
+ *
+ * It first probes with prctl(PR_GET_ASYNC_FORK, PR_ASYNC_FORK_PROBE) and
+ * sets nothing on a kernel that does not answer it: there it says so and
+ * exits 1 without running PROGRAM.  The prctl numbers are provisional,
+ * see ../include/async_fork_abi.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,15 +23,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 
-#ifndef PR_SET_ASYNC_FORK
-#define PR_SET_ASYNC_FORK	74
-#endif
-#ifndef PR_ASYNC_FORK_ON
-#define PR_ASYNC_FORK_ON	1
-#endif
-#ifndef PR_ASYNC_FORK_ONCE
-#define PR_ASYNC_FORK_ONCE	2
-#endif
+#include "../include/async_fork_abi.h"
 
 #define PROG		"async-fork-run"
 #define EXIT_USAGE	2
@@ -40,7 +37,8 @@ static void usage(FILE *f)
 		"\n"
 		"Run PROGRAM with async fork: its fork()s return before the\n"
 		"child's page tables are copied (the child still sees memory as\n"
-		"it was at the fork).  Needs a kernel with PR_SET_ASYNC_FORK.\n"
+		"it was at the fork).  Needs a kernel with the async fork series;\n"
+		"on any other it runs nothing.\n"
 		"\n"
 		"  --once    only the first fork PROGRAM makes is async\n"
 		"  --help    show this help\n"
@@ -80,15 +78,16 @@ int main(int argc, char *argv[])
 		return EXIT_USAGE;
 	}
 
+	/* Never PR_SET_ASYNC_FORK on a kernel that does not answer the probe. */
+	if (!async_fork_supported()) {
+		fprintf(stderr,
+			PROG ": this kernel lacks async fork (probe with PR_GET_ASYNC_FORK: %s); not running %s\n",
+			strerror(errno), argv[i]);
+		return 1;
+	}
 	if (prctl(PR_SET_ASYNC_FORK, mode, 0UL, 0UL, 0UL)) {
-		err = errno;
-		if (err == EINVAL)
-			fprintf(stderr,
-				PROG ": this kernel does not support async fork (PR_SET_ASYNC_FORK: %s)\n",
-				strerror(err));
-		else
-			fprintf(stderr, PROG ": PR_SET_ASYNC_FORK: %s\n",
-				strerror(err));
+		fprintf(stderr, PROG ": PR_SET_ASYNC_FORK: %s\n",
+			strerror(errno));
 		return 1;
 	}
 

@@ -24,13 +24,16 @@
  * Prints one line:
  *   rounds N, completed N, killed N, fork_enomem N, mismatches N, async N, sync N
  * and exits 1 if any child saw a wrong snapshot, ended otherwise than above,
- * or the parent's memory is wrong.
+ * or the parent's memory is wrong; 2 on another error or a usage error.
+ *
+ * Without -p it first probes the kernel with prctl(PR_GET_ASYNC_FORK,
+ * PR_ASYNC_FORK_PROBE) (../../include/async_fork_abi.h: the numbers are
+ * provisional) and exits 4 without forking if the kernel lacks async fork.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -43,13 +46,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef CLONE_ASYNC
-#define CLONE_ASYNC	0x400000000ULL
-#endif
+#include "../../include/async_fork_abi.h"
 
 #define PAGE		4096UL
 #define SZ_2M		(2UL << 20)
 #define CHILD_MISMATCH	1
+#define EXIT_NO_ASYNC_FORK 4
 
 static size_t region_size = 256UL << 20;
 static unsigned int rounds = 50;
@@ -96,14 +98,9 @@ static long check_region(void)
 
 static pid_t do_fork(void)
 {
-	struct clone_args args = {
-		.flags = CLONE_ASYNC,
-		.exit_signal = SIGCHLD,
-	};
-
 	if (plain_fork)
 		return fork();
-	return syscall(SYS_clone3, &args, sizeof(args));
+	return async_fork_clone3(CLONE_ASYNC);
 }
 
 static unsigned long long vmstat(const char *name)
@@ -192,6 +189,11 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	parse_args(argc, argv);
+	if (!plain_fork && !async_fork_supported()) {
+		fprintf(stderr, "af_fault_inject: this kernel lacks async fork, clone3(CLONE_ASYNC) not supported (probe with PR_GET_ASYNC_FORK: %s); -p for plain fork()\n",
+			strerror(errno));
+		return EXIT_NO_ASYNC_FORK;
+	}
 	nr_pages = region_size / PAGE;
 	region = mmap(NULL, region_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

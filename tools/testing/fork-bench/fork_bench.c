@@ -23,10 +23,15 @@
  * Output: CSV on stdout, one line a fork.  Timings only: no pass/fail.
  *
  * usage: fork_bench [--thp] [--reps N] [--floor-mib N] SIZE_MIB...
+ *
+ * Before anything else it probes the kernel with
+ * prctl(PR_GET_ASYNC_FORK, PR_ASYNC_FORK_PROBE) (../../include/async_fork_abi.h:
+ * the numbers are provisional); without async fork it forks nothing.
+ *
+ * Exit status: 0 done, 1 an error, 2 usage, 4 the kernel lacks async fork.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,14 +44,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef CLONE_ASYNC
-#define CLONE_ASYNC 0x400000000ULL
-#endif
+#include "../../include/async_fork_abi.h"
 
-#ifndef PR_GET_ASYNC_FORK
-#define PR_GET_ASYNC_FORK 75
-#endif
-#define PR_ASYNC_FORK_LAST 1
+#define EXIT_NO_ASYNC_FORK 4
 
 #define MIB (1024UL * 1024)
 #define REGION (2 * MIB)
@@ -57,16 +57,6 @@ static double now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static pid_t clone3_fork(uint64_t flags)
-{
-	struct clone_args args = {
-		.flags = flags,
-		.exit_signal = SIGCHLD,
-	};
-
-	return syscall(__NR_clone3, &args, sizeof(args));
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -142,7 +132,7 @@ static int one_fork(const char *label, size_t size, char *mem, int thp,
 	if (pipe(fds))
 		return -1;
 	t0 = now_us();
-	pid = clone3_fork(async ? CLONE_ASYNC : 0);
+	pid = async_fork_clone3(async ? CLONE_ASYNC : 0);
 	if (pid < 0) {
 		fprintf(stderr, "clone3(%s): %s\n", async ? "CLONE_ASYNC" : "0",
 			strerror(errno));
@@ -241,6 +231,12 @@ int main(int argc, char **argv)
 	if (reps < 1) {
 		fprintf(stderr, "--reps must be at least 1\n");
 		return 2;
+	}
+	/* No CLONE_ASYNC and no PR_ASYNC_FORK_LAST without it. */
+	if (!async_fork_supported()) {
+		fprintf(stderr, "fork_bench: this kernel lacks async fork, clone3(CLONE_ASYNC) not supported (probe with PR_GET_ASYNC_FORK: %s)\n",
+			strerror(errno));
+		return EXIT_NO_ASYNC_FORK;
 	}
 	printf("case,size_mib,pages,mode,rep,parent_us,child_run_us,first_write_us,"
 	       "first_write_p50_us,first_write_p99_us,first_write_max_us,"

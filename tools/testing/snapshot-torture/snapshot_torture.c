@@ -53,8 +53,12 @@
  * Run:   snapshot_torture -d 300 (CLONE_ASYNC), or with vm.async_fork=2:
  *        snapshot_torture -p -d 300; snapshot-torture.sh runs both and more.
  *
+ * Without -p it first probes the kernel with prctl(PR_GET_ASYNC_FORK,
+ * PR_ASYNC_FORK_PROBE) and issues no clone3(CLONE_ASYNC) if that fails
+ * (../../include/async_fork_abi.h: the numbers are provisional).
+ *
  * Exit status: 0 all good, 1 a mismatch or an unexpected child status or
- * error, 2 usage, 4 CLONE_ASYNC not supported.
+ * error, 2 usage, 4 CLONE_ASYNC not supported (the kernel lacks async fork).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -78,12 +82,8 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
-#ifndef CLONE_ASYNC
-#define CLONE_ASYNC		0x400000000ULL
-#endif
-#ifndef __NR_clone3
-#define __NR_clone3		435
-#endif
+#include "../../include/async_fork_abi.h"
+
 #ifndef MADV_COLD
 #define MADV_COLD		20
 #endif
@@ -536,17 +536,6 @@ static unsigned long verify_all(int depth, int pass, const char *what,
 
 /* ---- forking ------------------------------------------------------- */
 
-struct torture_clone_args {
-	uint64_t flags;
-	uint64_t pidfd;
-	uint64_t child_tid;
-	uint64_t parent_tid;
-	uint64_t exit_signal;
-	uint64_t stack;
-	uint64_t stack_size;
-	uint64_t tls;
-};
-
 /*
  * clone3(CLONE_ASYNC), or with -p the C library's fork(), which the
  * vm.async_fork=2 sysctl makes async.  A child of the raw clone3() of a
@@ -555,14 +544,9 @@ struct torture_clone_args {
  */
 static pid_t do_fork(void)
 {
-	struct torture_clone_args args = {
-		.flags = CLONE_ASYNC,
-		.exit_signal = SIGCHLD,
-	};
-
 	if (opt_plain)
 		return fork();
-	return syscall(__NR_clone3, &args, sizeof(args));
+	return async_fork_clone3(CLONE_ASYNC);
 }
 
 /* Wait for @pid for at most @timeout_s seconds.  Returns 0 or -1 (hang). */
@@ -1586,7 +1570,10 @@ static long long delta(long long after, long long before)
 	return after < 0 || before < 0 ? -1 : after - before;
 }
 
-/* Does this kernel take CLONE_ASYNC?  Forks one child that exits. */
+/*
+ * Does this kernel take CLONE_ASYNC?  Asks with the prctl probe first, and
+ * only then forks one child that exits.
+ */
 static int probe_clone_async(void)
 {
 	int status;
@@ -1594,6 +1581,13 @@ static int probe_clone_async(void)
 
 	if (opt_plain)
 		return 0;
+	if (!async_fork_supported()) {
+		printf("snapshot_torture: clone3(CLONE_ASYNC) not supported, "
+		       "this kernel lacks async fork (probe with "
+		       "PR_GET_ASYNC_FORK: %s); use -p for plain fork()\n",
+		       strerror(errno));
+		return 4;
+	}
 	pid = do_fork();
 	if (pid == 0)
 		_exit(0);
