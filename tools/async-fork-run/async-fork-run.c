@@ -2,7 +2,7 @@
 /*
  * async-fork-run: run a program with async fork turned on.
  *
- *	async-fork-run [--once] PROGRAM [ARGS...]
+ *	async-fork-run [--once] [--strict] PROGRAM [ARGS...]
  *
  * Sets the calling process's async fork mode with prctl(PR_SET_ASYNC_FORK)
  * and execs PROGRAM.  The mode lives in the mm and is kept across execve(),
@@ -11,12 +11,15 @@
  * the mode, so their forks are async as well.
  *
  * It first probes with prctl(PR_GET_ASYNC_FORK, PR_ASYNC_FORK_PROBE) and
- * sets nothing on a kernel that does not answer it: there it says so and
- * exits 1 without running PROGRAM.  The prctl numbers are provisional,
- * see ../include/async_fork_abi.h.
+ * sets nothing on a kernel that does not answer it: there it prints one
+ * warning and runs PROGRAM with ordinary forks, so that a service started
+ * through it still starts after a reboot into another kernel.  With
+ * --strict it exits 1 instead, without running PROGRAM.  The prctl
+ * numbers are provisional, see ../include/async_fork_abi.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,29 +36,34 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " [--once] PROGRAM [ARGS...]\n"
+		"usage: " PROG " [--once] [--strict] PROGRAM [ARGS...]\n"
 		"\n"
 		"Run PROGRAM with async fork: its fork()s return before the\n"
 		"child's page tables are copied (the child still sees memory as\n"
 		"it was at the fork).  Needs a kernel with the async fork series;\n"
-		"on any other it runs nothing.\n"
+		"on any other it warns and runs PROGRAM with ordinary forks.\n"
 		"\n"
 		"  --once    only the first fork PROGRAM makes is async\n"
+		"  --strict  without async fork, fail instead of running PROGRAM\n"
 		"  --help    show this help\n"
 		"  --        end of options\n"
 		"\n"
-		"Exit status: PROGRAM's, or 1 if async fork is unavailable, 2 for\n"
+		"Exit status: PROGRAM's, or 1 if async fork is unavailable with\n"
+		"--strict or cannot be set, 2 for\n"
 		"a usage error, 126 if PROGRAM cannot be run, 127 if not found.\n");
 }
 
 int main(int argc, char *argv[])
 {
 	unsigned long mode = PR_ASYNC_FORK_ON;
+	bool strict = false;
 	int i, err;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--once")) {
 			mode = PR_ASYNC_FORK_ONCE;
+		} else if (!strcmp(argv[i], "--strict")) {
+			strict = true;
 		} else if (!strcmp(argv[i], "--help") ||
 			   !strcmp(argv[i], "-h")) {
 			usage(stdout);
@@ -80,12 +88,16 @@ int main(int argc, char *argv[])
 
 	/* Never PR_SET_ASYNC_FORK on a kernel that does not answer the probe. */
 	if (!async_fork_supported()) {
+		if (strict) {
+			fprintf(stderr,
+				PROG ": this kernel lacks async fork (probe with PR_GET_ASYNC_FORK: %s); not running %s\n",
+				strerror(errno), argv[i]);
+			return 1;
+		}
 		fprintf(stderr,
-			PROG ": this kernel lacks async fork (probe with PR_GET_ASYNC_FORK: %s); not running %s\n",
+			PROG ": warning: this kernel lacks async fork (probe with PR_GET_ASYNC_FORK: %s); %s runs with ordinary forks\n",
 			strerror(errno), argv[i]);
-		return 1;
-	}
-	if (prctl(PR_SET_ASYNC_FORK, mode, 0UL, 0UL, 0UL)) {
+	} else if (prctl(PR_SET_ASYNC_FORK, mode, 0UL, 0UL, 0UL)) {
 		fprintf(stderr, PROG ": PR_SET_ASYNC_FORK: %s\n",
 			strerror(errno));
 		return 1;
