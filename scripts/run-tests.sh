@@ -51,6 +51,12 @@ taps="$taps $results/harness.tap"
 python3 "$TOP/tools/testing/bench/test_report.py" | tee "$results/bench-report.tap"
 taps="$taps $results/bench-report.tap"
 
+# 1c. The user-space numbers the series adds (prctl options, clone flags),
+#     read from patches/linux, must not be mainline's
+#     (tools/testing/uapi/mainline-uapi.txt); host only.
+python3 "$TOP/tools/testing/uapi/check-uapi.py" | tee "$results/uapi.tap"
+taps="$taps $results/uapi.tap"
+
 # 2. An unmodified static program under the async-fork-run launcher.
 if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config"; then
 	note "launcher test in the guest"
