@@ -81,7 +81,7 @@ for c in $CHECKS; do
 		;;
 	launcher)
 		guest launcher redis-consistency.tap 7200 \
-			"$launcher REDIS_SERVER=/usr/bin/redis-server LAUNCHER=$BUILD/tools/async-fork-run $T/redis-consistency.sh"
+			"$launcher REDIS_SERVER=/usr/bin/redis-server LAUNCHER='$BUILD/tools/async-fork-run --strict' $T/redis-consistency.sh"
 		;;
 	testsuite)
 		guest testsuite redis-testsuite.tap 14400 "$testsuite $T/redis-testsuite.sh"
