@@ -3,8 +3,8 @@
 
 S := scripts
 
-.PHONY: all deps kernel-source series kernel selftests check check-full check-debug redis-check redis-check-full demo bench bench-fork \
-	export-series boot clean distclean
+.PHONY: all deps kernel-source series kernel selftests check check-full check-debug check-distro deb redis-check redis-check-full demo \
+	bench bench-fork export-series boot clean distclean
 
 all: kernel
 
@@ -37,6 +37,21 @@ check-full:
 # Hours in the TCG guest; not run by CI.
 check-debug:
 	$(S)/check-debug.sh
+
+# The series on Debian's own kernel config (Xen PV/PARAVIRT_XXL,
+# PREEMPT_DYNAMIC, PTI, shadow stacks, the LSMs; modules off, 9p built in)
+# in build/linux-distro: booted as is and with preempt=full, the async_fork
+# kselftests in both vm.async_fork modes, the launcher test, the quick Redis
+# checks.  Long (a Debian-sized kernel); not part of make check.
+check-distro:
+	$(S)/check-distro.sh
+
+# Debian packages for a real machine: Debian's config with all its modules
+# plus CONFIG_ASYNC_FORK=y, built with bindeb-pkg in build/linux-deb; the
+# .debs go to build/deb/.  Hours on 2 cores.  DEB_SKIP_BUILD=1 checks the
+# config only.
+deb:
+	$(S)/build-deb.sh
 
 # The main job: build the patched kernel, boot it, show async fork on Redis.
 demo:

@@ -1,12 +1,24 @@
 #!/bin/bash
 # Install the Debian packages the build, the guest and the tests need.
+# usage: deps.sh [deb]   (deb: also what make bindeb-pkg needs, for make deb)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
+# linux-config-6.12: Debian's own kernel configs, the base of make
+# check-distro and make deb (scripts/distro-config.sh).
 PKGS="build-essential git ccache flex bison bc libelf-dev libssl-dev
 pahole cpio xz-utils rsync kmod python3 gawk qemu-system-x86
 busybox-static liburing-dev redis-server redis-tools stress-ng
-libcap-dev libnuma-dev gnuplot-nox"
+libcap-dev libnuma-dev gnuplot-nox linux-config-6.12"
+for group in "$@"; do
+	case $group in
+	# The kernel's bindeb-pkg runs dpkg-buildpackage and debhelper's dh_*
+	# (scripts/package/debian/rules); the rest of its build dependencies
+	# (bc, bison, cpio, flex, kmod, libelf-dev, libssl-dev, rsync) are above.
+	deb) PKGS="$PKGS dpkg-dev debhelper" ;;
+	*) die "usage: deps.sh [deb]" ;;
+	esac
+done
 
 missing=""
 for p in $PKGS; do
@@ -42,5 +54,15 @@ for p in $missing; do
 		pins="$pins $p"
 	fi
 done
+# Installing linux-config-6.12 alone makes apt upgrade an installed
+# linux-source-6.12 to the config's version (seen on Debian 12: 6.12.117
+# installed, 6.12.118 the newest); naming the installed version keeps it.
+case " $missing " in
+*" $KPKG "*) ;;
+*)
+	have=$(dpkg-query -W -f='${Version}' "$KPKG" 2>/dev/null || true)
+	[ -z "$have" ] || pins="$pins $KPKG=$have"
+	;;
+esac
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $pins

@@ -24,6 +24,9 @@
 #   REDIS_RESULTS       where the results go (default build/test-results/redis)
 #   REDIS_SUMMARY=no    leave out the summary line (make check prints one
 #                       for everything it ran)
+#   REDIS_KERNEL        the kernel image the guests boot (default: the one
+#                       make kernel builds; make check-distro passes its own)
+#   REDIS_KERNEL_ARGS   more kernel command line for the guests
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -48,7 +51,8 @@ CHECKS=${REDIS_CHECKS:-consistency launcher testsuite}
 
 "$S/build-redis.sh"
 "$S/build-tools.sh"
-[ -f "$KOUT/arch/x86/boot/bzImage" ] || die "no kernel in $KOUT (run: make kernel)"
+kernel=${REDIS_KERNEL:-$KOUT/arch/x86/boot/bzImage}
+[ -f "$kernel" ] || die "no kernel $kernel (run: make kernel)"
 
 results=${REDIS_RESULTS:-$BUILD/test-results/redis}
 rm -rf "$results"
@@ -61,7 +65,8 @@ guest() {
 	local name=$1 tapfile=$2 tmo=$3 cmd=$4 rc=0
 	note "redis $name in the guest: $cmd"
 	mkdir -p "$results/$name"
-	"$S/run-guest.sh" -q -m "$mem" -t "$tmo" -o "$results/$name" -- "$cmd" || rc=$?
+	"$S/run-guest.sh" -q -m "$mem" -t "$tmo" -k "$kernel" -a "${REDIS_KERNEL_ARGS:-}" \
+		-o "$results/$name" -- "$cmd" || rc=$?
 	if [ -s "$results/$name/$tapfile" ]; then
 		cp "$results/$name/$tapfile" "$results/$name.tap"
 		[ "$rc" = 0 ] || [ ! -s "$results/$name/kernel-reports" ] ||
