@@ -57,20 +57,46 @@ taps="$taps $results/bench-report.tap"
 python3 "$TOP/tools/testing/uapi/check-uapi.py" | tee "$results/uapi.tap"
 taps="$taps $results/uapi.tap"
 
-# 2. An unmodified static program under the async-fork-run launcher.
+# 1d. The async fork ABI rule on the host kernel (on a stock Debian 12 one:
+#     without the series): under strace, the patched Redis with fork-async
+#     yes probes once, warns once and forks plainly, with fork-async no it
+#     makes no async fork prctl; async-fork-run probes, warns and runs the
+#     program with plain forks, with --strict exits 1.  REDIS_CHECK=no
+#     skips the patched Redis (not built then).  The guest run in 2. covers
+#     a kernel with the series.
+abi_redis=${REDIS_CHECK:-yes}
+if [ "$abi_redis" != no ] && ! "$S/build-redis.sh"; then
+	abi_redis=no
+	abi_build_failed=yes
+fi
+abi_env="REDIS_CHECK=$abi_redis REDIS_SERVER=$BUILD/redis/src/redis-server ASYNC_FORK_RUN=$BUILD/tools/async-fork-run"
+# shellcheck disable=SC2086 # the assignments in abi_env
+env $abi_env ABI_PROBE_OUT="$results/abi-probe-host" \
+	"$TOP/tools/testing/abi-probe-test.sh" | tee "$results/abi-probe-host.tap"
+if [ "${abi_build_failed:-}" = yes ]; then
+	echo "not ok 999 abi probe: scripts/build-redis.sh failed, the patched Redis was not checked" |
+		tee -a "$results/abi-probe-host.tap"
+fi
+taps="$taps $results/abi-probe-host.tap"
+
+# 2. An unmodified static program under the async-fork-run launcher, and
+#    the ABI rule test of 1d on the kernel with the series (the probe
+#    answered: PR_SET_ASYNC_FORK only after it).
 if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config"; then
-	note "launcher test in the guest"
+	note "launcher and ABI probe tests in the guest"
 	mkdir -p "$results/launcher"
-	"$S/run-guest.sh" -q -o "$results/launcher" -t 600 -- \
-		"$TOP/tools/testing/launcher-test.sh | tee \$GUEST_OUT/launcher.tap" || true
-	if [ -s "$results/launcher/launcher.tap" ]; then
-		# Nest the results one level, as the summariser counts leaves.
-		sed 's/^/# /' "$results/launcher/launcher.tap" >"$results/launcher.tap"
-	else
-		echo "not ok 1 launcher test: guest failed" >"$results/launcher.tap"
-	fi
-	cat "$results/launcher.tap"
-	taps="$taps $results/launcher.tap"
+	"$S/run-guest.sh" -q -o "$results/launcher" -t 900 -- \
+		"$TOP/tools/testing/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; $abi_env $TOP/tools/testing/abi-probe-test.sh | tee \$GUEST_OUT/abi-probe.tap" || true
+	for t in launcher abi-probe; do
+		if [ -s "$results/launcher/$t.tap" ]; then
+			# Nest the results one level, as the summariser counts leaves.
+			sed 's/^/# /' "$results/launcher/$t.tap" >"$results/$t.tap"
+		else
+			echo "not ok 1 $t test: guest failed" >"$results/$t.tap"
+		fi
+		cat "$results/$t.tap"
+		taps="$taps $results/$t.tap"
+	done
 fi
 
 # 3. Redis with fork-async yes (scripts/redis-tests.sh, the quick set):
