@@ -68,23 +68,7 @@ case $tree in
 esac
 
 # --worktree: make or move TREE, a worktree of $KSRC at its HEAD.
-if $worktree; then
-	[ -d "$KSRC/.git" ] || die "no kernel tree in $KSRC (run: make series)"
-	head=$(git -C "$KSRC" rev-parse HEAD)
-	[ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ] ||
-		note "warning: $KSRC has uncommitted changes; $tree is made from its HEAD"
-	if [ ! -e "$tree/.git" ]; then
-		rm -rf "$tree"
-		git -C "$KSRC" worktree prune
-		note "creating the worktree $tree"
-		git -C "$KSRC" worktree add -q --detach "$tree" "$head"
-	elif [ "$(git -C "$tree" rev-parse HEAD)" != "$head" ]; then
-		[ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
-			die "$tree has uncommitted changes; commit, stash or remove them"
-		note "moving $tree to $(git -C "$KSRC" log -1 --format='%h %s' "$head")"
-		git -C "$tree" checkout -q --detach "$head"
-	fi
-fi
+! $worktree || kernel_worktree "$tree" "$flavour kernel"
 { [ -f "$tree/Makefile" ] && [ -f "$tree/Kconfig" ]; } || die "$tree is not a kernel tree"
 tree=$(cd "$tree" && pwd)
 

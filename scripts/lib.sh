@@ -28,3 +28,25 @@ need_tool() {
 			die "'$t' is not installed (run: make deps)"
 	done
 }
+
+# Make TREE a git worktree of $KSRC at its HEAD (create it, or move it
+# there when it is clean), for kernels built beside the test guest's
+# (debug, distro, deb).  WHAT names it in messages.
+kernel_worktree() {
+	local tree=$1 what=$2 head
+	[ -d "$KSRC/.git" ] || die "no kernel tree in $KSRC (run: make series)"
+	head=$(git -C "$KSRC" rev-parse HEAD)
+	[ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ] ||
+		note "warning: $KSRC has uncommitted changes; the $what is made from its HEAD"
+	if [ ! -e "$tree/.git" ]; then
+		rm -rf "$tree"
+		git -C "$KSRC" worktree prune
+		note "creating the $what worktree $tree"
+		git -C "$KSRC" worktree add -q --detach "$tree" "$head"
+	elif [ "$(git -C "$tree" rev-parse HEAD)" != "$head" ]; then
+		[ -z "$(git -C "$tree" status --porcelain --untracked-files=no)" ] ||
+			die "$tree has uncommitted changes; commit, stash or remove them"
+		note "moving $tree to $(git -C "$KSRC" log -1 --format='%h %s' "$head")"
+		git -C "$tree" checkout -q --detach "$head"
+	fi
+}
