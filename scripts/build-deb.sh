@@ -19,6 +19,12 @@
 #                      id: the first 8 hex digits of the series' diff's sha256)
 #   DEB_CCACHE_DIR     ccache for this build (default build/ccache-deb, kept
 #                      apart so that it does not evict the guest kernel's)
+#   KERNEL_REV         build this commit of build/linux instead of its HEAD
+#
+# An interrupted build resumes where it stopped when run again at the same
+# commit (bindeb-pkg does not clean first).  Each run appends its wall and
+# CPU time to build/linux-deb-time.log, so that the total of a build
+# spread over several runs is known.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -38,7 +44,7 @@ if [ "${DEB_SKIP_BUILD:-0}" != 0 ]; then
 	exit 0
 fi
 
-need_tool ccache dpkg-buildpackage dh_builddeb dpkg-deb
+need_tool ccache dpkg-buildpackage dh_builddeb dpkg-deb /usr/bin/time
 kver=$(make -s -C "$tree" kernelversion)
 id=$(git -C "$tree" diff base HEAD | sha256sum | cut -c1-8)
 pkgver=${KDEB_PKGVERSION:-$kver-1+asyncfork.$id}
@@ -55,8 +61,12 @@ t=$(date +%s)
 # LOCALVERSION= (empty, but set): no "+" for the git tree after the
 # release; the suffix is CONFIG_LOCALVERSION.  The packages land in the
 # tree's parent directory, $BUILD.
-make -C "$tree" ARCH=x86_64 CC="ccache gcc" LOCALVERSION= KBUILD_VERBOSE=0 \
-	KDEB_PKGVERSION="$pkgver" -j"$jobs" bindeb-pkg >"$log" 2>&1 &
+echo "# $(date -u '+%F %T') $(git -C "$tree" log -1 --format='%h %s') $pkgver" \
+	>>"$BUILD/linux-deb-time.log"
+/usr/bin/time -a -o "$BUILD/linux-deb-time.log" \
+	-f '%e s wall, %U s user, %S s system, exit %x' \
+	make -C "$tree" ARCH=x86_64 CC="ccache gcc" LOCALVERSION= KBUILD_VERBOSE=0 \
+	KDEB_PKGVERSION="$pkgver" -j"$jobs" bindeb-pkg >>"$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT INT TERM
 # A line every 10 minutes, so that hours of building are not silent.

@@ -15,7 +15,7 @@ for group in "$@"; do
 	# The kernel's bindeb-pkg runs dpkg-buildpackage and debhelper's dh_*
 	# (scripts/package/debian/rules); the rest of its build dependencies
 	# (bc, bison, cpio, flex, kmod, libelf-dev, libssl-dev, rsync) are above.
-	deb) PKGS="$PKGS dpkg-dev debhelper" ;;
+	deb) PKGS="$PKGS dpkg-dev debhelper time" ;;
 	*) die "usage: deps.sh [deb]" ;;
 	esac
 done

@@ -31,11 +31,14 @@ need_tool() {
 
 # Make TREE a git worktree of $KSRC at its HEAD (create it, or move it
 # there when it is clean), for kernels built beside the test guest's
-# (debug, distro, deb).  WHAT names it in messages.
+# (debug, distro, deb).  WHAT names it in messages.  KERNEL_REV, when set,
+# names another commit of $KSRC: a build that takes hours can then be
+# resumed at the commit it started from while the series moves on.
 kernel_worktree() {
 	local tree=$1 what=$2 head
 	[ -d "$KSRC/.git" ] || die "no kernel tree in $KSRC (run: make series)"
-	head=$(git -C "$KSRC" rev-parse HEAD)
+	head=$(git -C "$KSRC" rev-parse --verify -q "${KERNEL_REV:-HEAD}^{commit}") ||
+		die "KERNEL_REV=$KERNEL_REV is not a commit of $KSRC"
 	[ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ] ||
 		note "warning: $KSRC has uncommitted changes; the $what is made from its HEAD"
 	if [ ! -e "$tree/.git" ]; then
