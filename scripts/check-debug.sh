@@ -8,12 +8,16 @@
 #   2. stress-ng fork/mapping/swap stressors with --verify (zram swap, KSM);
 #   3. fault injection aimed at mm/async_fork.c during async forks of a
 #      256 MiB process (children complete or die, parent intact, no leaks);
-#   4. the snapshot torture program.
+#   4. the snapshot torture program;
+#   5. the sync points removed one at a time (tools/testing/sync-sites):
+#      CONFIG_DEBUG_ASYNC_FORK must count a change under a pending PMD in
+#      the tests that exercise each, and none with all of them in place.
 # Any KASAN, lockdep, BUG, WARNING or "bad pmd" report fails the guest run
-# it appears in.  Ends with "N passed, N failed, N skipped".  Takes hours in
+# it appears in; CONFIG_DEBUG_ASYNC_FORK's report of a change under a
+# pending PMD is such a WARNING, expected only in part 5.  Ends with "N passed, N failed, N skipped".  Takes hours in
 # the TCG guest; not part of make check.
 #
-# Environment: DEBUG_PARTS (default "mm stress fault torture"; the parts
+# Environment: DEBUG_PARTS (default "mm stress fault torture sites"; the parts
 # run in the order given),
 # DEBUG_MM_ITEMS (run_vmtests.sh categories; default: all that run here),
 # STRESS_SECS, FI_ROUNDS, TORTURE_SECONDS, TORTURE_SIZE_MB, TORTURE_THREADS
@@ -26,7 +30,7 @@ set -eu
 
 S=$TOP/scripts
 T=$TOP/tools/testing
-parts=${DEBUG_PARTS:-mm stress fault torture}
+parts=${DEBUG_PARTS:-mm stress fault torture sites}
 items=${DEBUG_MM_ITEMS:-async_fork mmap gup_test mlock madv_populate memfd_secret process_mrelease soft_dirty pagemap cow mkdirty mdwe mremap userfaultfd ksm thp hugetlb}
 tmo=${DEBUG_TIMEOUT:-10800}
 # They end up in a command line run in the guest: numbers only.
@@ -124,11 +128,19 @@ for part in $parts; do
 		guest fault 2048 "FI_START=$1 FI_END=$2 FI_ROUNDS=${FI_ROUNDS:-40} $T/fault-inject/fault-inject.sh"
 		taps="$taps $results/fault.tap"
 		;;
+	sites)
+		# Each sync point removed in turn: the debug check must see it
+		# (tools/testing/sync-sites/sites.txt).  The WARNING it prints
+		# once is expected here, and only here.
+		GUEST_EXPECTED_REPORTS='WARNING: .* at mm/async_fork\.c:[0-9]+ async_fork_report' \
+			guest sites 4096 "$T/sync-sites/sync-sites.sh"
+		taps="$taps $results/sites.tap"
+		;;
 	torture)
 		guest torture 4096 "TORTURE_SECONDS=${TORTURE_SECONDS:-300} TORTURE_SIZE_MB=${TORTURE_SIZE_MB:-256} TORTURE_THREADS=${TORTURE_THREADS:-4} $T/snapshot-torture/snapshot-torture.sh"
 		taps="$taps $results/torture.tap"
 		;;
-	*) die "unknown part '$part' in DEBUG_PARTS (mm stress fault torture)" ;;
+	*) die "unknown part '$part' in DEBUG_PARTS (mm stress fault torture sites)" ;;
 	esac
 done
 

@@ -1,0 +1,84 @@
+#!/bin/bash
+# Runs inside a guest booted with a CONFIG_DEBUG_ASYNC_FORK kernel: shows
+# that the check catches what each sync point protects.  First the tests of
+# sites.txt run with every sync in place, and async_fork_unsynced in
+# /proc/vmstat must stay 0.  Then, for each line "FUNCTION TEST...", the
+# syncs called from FUNCTION are skipped (debugfs async_fork/skip_sync)
+# while TEST... run, and the counter must grow.  The tests themselves may
+# fail then (the child's snapshot is wrong): only the counter is judged.
+# One TAP line per site.
+#
+# Environment:
+#   KSELFTEST_DIR   installed kselftests (default build/kselftest)
+#   SYNC_SITES      the sites file (default sites.txt next to this script)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+ksdir=${KSELFTEST_DIR:-$top/build/kselftest}
+sites=${SYNC_SITES:-$here/sites.txt}
+knob=/sys/kernel/debug/async_fork/skip_sync
+bin=$ksdir/mm/async_fork
+
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+[ -w "$knob" ] || { echo "Bail out! no $knob: not a CONFIG_DEBUG_ASYNC_FORK kernel"; exit 1; }
+[ -x "$bin" ] || { echo "Bail out! no $bin (make selftests)"; exit 1; }
+[ -r "$sites" ] || { echo "Bail out! no sites file $sites"; exit 1; }
+# The swap tests want swap; every fork async so that each test's forks
+# leave pending PMDs.
+if [ -e /sys/block/zram0 ] && ! grep -q zram0 /proc/swaps; then
+	echo 1G >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&
+		swapon /dev/zram0
+fi
+echo madvise >/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
+echo 2 >/proc/sys/vm/async_fork || { echo "Bail out! no vm.async_fork"; exit 1; }
+
+unsynced() { awk '$1 == "async_fork_unsynced" { print $2 }' /proc/vmstat; }
+[ -n "$(unsynced)" ] || { echo "Bail out! no async_fork_unsynced in /proc/vmstat"; exit 1; }
+
+# run TEST...: the selftests named, from a tmpfs copy (some create files).
+run() {
+	local t args=()
+	for t in "$@"; do args+=(-t "$t"); done
+	(cd /tmp && "$bin" "${args[@]}") >/tmp/sync-sites.out 2>&1
+	sed 's/^/# /' /tmp/sync-sites.out | grep -E '^# (ok|not ok|#  (FAIL|PASS|OK))' | head -n 20
+}
+
+n=0
+failed=0
+result() {	# result OK DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" = 1 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		failed=$((failed + 1))
+	fi
+}
+
+nsites=$(grep -c -v -E '^[[:space:]]*(#|$)' "$sites")
+echo "TAP version 13"
+echo "1..$((nsites + 1))"
+
+# Baseline: every sync in place.
+echo "" >"$knob"
+all=$(grep -v -E '^[[:space:]]*(#|$)' "$sites" | cut -f 2- | tr '\t ' '\n\n' | sort -u)
+before=$(unsynced)
+# shellcheck disable=SC2086
+run $all
+after=$(unsynced)
+result "$([ "$after" = "$before" ] && echo 1)" \
+	"sync-sites: all syncs in place: async_fork_unsynced $before -> $after"
+
+while IFS=$'\t' read -r site tests; do
+	case $site in '' | \#*) continue ;; esac
+	echo "$site" >"$knob"
+	before=$(unsynced)
+	# shellcheck disable=SC2086
+	run $tests
+	after=$(unsynced)
+	echo "" >"$knob"
+	result "$([ "$after" -gt "$before" ] && echo 1)" \
+		"sync-sites: without the sync in $site, $tests: async_fork_unsynced $before -> $after"
+done <"$sites"
+echo "# $((n - failed)) passed, $failed failed"
+[ "$failed" = 0 ]
