@@ -169,15 +169,7 @@ if $run_base; then
 	[ -d "$KSRC/.git" ] || die "no kernel tree in $KSRC (run: make kernel-source)"
 	base_rev=$(git -C "$KSRC" rev-parse "base^{commit}") || die "no tag 'base' in $KSRC"
 	if [ "$do_build" = 1 ]; then
-		if [ ! -e "$base_tree/.git" ]; then
-			rm -rf "$base_tree"
-			git -C "$KSRC" worktree prune
-			note "creating the unpatched worktree $base_tree (tag base)"
-			git -C "$KSRC" worktree add -q --detach "$base_tree" "$base_rev"
-		elif [ "$(git -C "$base_tree" rev-parse HEAD)" != "$base_rev" ]; then
-			note "moving $base_tree to tag base"
-			git -C "$base_tree" checkout -q --detach "$base_rev"
-		fi
+		KERNEL_REV=base kernel_worktree "$base_tree" "unpatched kernel (tag base)"
 		note "building the unpatched kernel (same config; 10+ minutes from scratch)"
 		KSRC=$base_tree KOUT=$base_tree "$S/build-kernel.sh"
 	fi

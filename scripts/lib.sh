@@ -40,7 +40,7 @@ kernel_worktree() {
 	head=$(git -C "$KSRC" rev-parse --verify -q "${KERNEL_REV:-HEAD}^{commit}") ||
 		die "KERNEL_REV=$KERNEL_REV is not a commit of $KSRC"
 	[ -z "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ] ||
-		note "warning: $KSRC has uncommitted changes; the $what is made from its HEAD"
+		note "warning: $KSRC has uncommitted changes; the $what is made from ${KERNEL_REV:-its HEAD}"
 	if [ ! -e "$tree/.git" ]; then
 		rm -rf "$tree"
 		git -C "$KSRC" worktree prune
