@@ -4,7 +4,7 @@
 S := scripts
 
 .PHONY: all deps kernel-source series kernel selftests check check-full check-debug check-distro deb redis-check redis-check-full demo \
-	bench bench-fork export-series boot clean distclean
+	bench bench-fork bench-faults export-series boot clean distclean
 
 all: kernel
 
@@ -75,6 +75,12 @@ bench:
 # Fork latency, plain against async, in one guest run: results/fork-latency.*
 bench-fork: kernel
 	$(S)/bench-fork.sh
+
+# The fault, mprotect and zap paths of a process that never forks async,
+# patched kernel against unpatched, on QEMU's instruction clock:
+# results/bench-faults/report.md.  Builds the unpatched kernel.
+bench-faults:
+	$(S)/bench-faults.sh
 
 # Export the commits of build/linux (base..HEAD) into patches/linux/.
 export-series:
