@@ -53,6 +53,9 @@ base=$base_tree/arch/x86/boot/bzImage
 [ "$(git -C "$base_tree" rev-parse HEAD)" = "$(git -C "$KSRC" rev-parse 'base^{commit}')" ] ||
 	die "$base_tree is not at tag base"
 
+# The commit the patched kernel was built from: taken now, as the tree may
+# move on while the guests run.
+kern_rev=$(git -C "$KSRC" rev-parse --short HEAD)
 tools=$BUILD/tools
 mkdir -p "$tools" "$work" "$results"
 gcc -O2 -Wall -o "$tools/fault_bench" "$TOP/tools/testing/bench/fault_bench.c"
@@ -82,7 +85,7 @@ for i in $(seq 1 "$pairs"); do
 done
 
 python3 - "$csv" "$results/report.md" "$(git -C "$TOP" rev-parse --short HEAD)" \
-	"$(git -C "$KSRC" rev-parse --short HEAD)" "$pairs" "$mib" "$reps" <<'EOF'
+	"$kern_rev" "$pairs" "$mib" "$reps" <<'EOF'
 import csv, statistics, sys
 src, out, repo, kern, pairs, mib, reps = sys.argv[1:]
 steps = ["fault_ns", "mprotect_ns", "dontneed_ns", "refault_ns", "munmap_ns"]
