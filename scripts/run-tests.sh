@@ -129,8 +129,10 @@ for mode in $modes; do
 	rc=0
 	# 8 GiB with four 1 GiB huge pages and sixteen 2 MiB ones: thuge-gen
 	# wants at least four free of each size, and run_vmtests.sh sets the
-	# 2 MiB pool back to its size at boot before thuge-gen runs.
-	"$S/run-guest.sh" -q -m 8192 -a "default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=4" \
+	# 2 MiB pool back to its size at boot before thuge-gen runs.  Two
+	# emulated NUMA nodes, for the async_fork tests of move_pages(),
+	# mbind() and migrate_pages() (the kernel has CONFIG_NUMA_EMU).
+	"$S/run-guest.sh" -q -m 8192 -a "default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=4 numa=fake=2" \
 		-o "$out" -t "$tmo" -- \
 		"$env VM_SELFTEST_ITEMS='$ITEMS' $TOP/tools/testing/guest-mm-tests.sh" || rc=$?
 	grep -a -E '^(# )*(not )?ok [0-9]' "$out/console.log" | sed -n '1,400p' | tail -n 60 || true
