@@ -1,6 +1,7 @@
 #!/bin/bash
 # make check-debug: build the debug guest kernel (kernel-config/debug.config:
-# KASAN, lockdep, DEBUG_VM, page-table check, fault injection) and run, with
+# KASAN, lockdep, DEBUG_VM, page-table check, fault injection, full
+# preemption; two emulated NUMA nodes) and run, with
 # every fork async (vm.async_fork=2) unless said otherwise:
 #   1. the mm kselftests with vm.async_fork=2 and =0 (in that order: the
 #      run that tests async fork first), compared test by test (the same
@@ -79,7 +80,7 @@ guest() {
 	mkdir -p "$out"
 	note "debug guest: $name"
 	"$S/run-guest.sh" -q -k "$kernel" -m "$mem" -t "$tmo" \
-		-a "page_owner=on default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=2 $STALL_ARGS" \
+		-a "page_owner=on default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=2 numa=fake=2 $STALL_ARGS" \
 		-o "$out" -- "set -o pipefail; $cmd | tee \$GUEST_OUT/$name.tap" || rc=$?
 	touch "$out/$name.tap"
 	grep -q -E '^(not )?ok [0-9]' "$out/$name.tap" ||
