@@ -29,7 +29,9 @@
 #                 below 1 before each session (default 300)
 #   BENCH_RESULTS where the report goes (default results/bench)
 #   Passed to the guest (defaults in tools/testing/bench/guest-bench.sh):
-#   FORK_SIZES ("256 512 1024 2048 4096" MiB), FORK_REPS (5), REDIS_MB
+#   FORK_SIZES ("256 512 1024 2048 4096" MiB), FORK_REPS (5),
+#   FORK_SPARSE_GIB ("1024 16384": sparse reservations, GiB; empty for
+#   none), REDIS_MB
 #   (2048), REDIS_VALUE_SIZE (1000), REDIS_CONNS (4), REDIS_GET_PCT (50),
 #   REDIS_SAVES (3), REDIS_IDLE_SAVES (7: BGSAVEs without load, each
 #   followed by one of an empty twin server),
@@ -58,7 +60,7 @@ small_pairs=${BENCH_SMALL_PAIRS:-3}
 results=${BENCH_RESULTS:-$TOP/results/bench}
 work=$BUILD/bench
 base_tree=$BUILD/linux-base
-guest_vars="FORK_SIZES FORK_REPS REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS
+guest_vars="FORK_SIZES FORK_REPS FORK_SPARSE_GIB REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS
 REDIS_GET_PCT REDIS_SAVES REDIS_ALT_SAVES REDIS_IDLE_SAVES REDIS_GAP REDIS_CONFIGS REDIS_SERVER SMALL_FORKS
 SMALL_REPS"
 

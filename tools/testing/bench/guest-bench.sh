@@ -8,7 +8,8 @@
 #   fork   fork_bench: the parent's time in fork, plain against CLONE_ASYNC,
 #          for FORK_SIZES MiB of 4 KiB pages and of THP, FORK_REPS forks
 #          each; the child's copy time from the async_fork_copy_done
-#          tracepoint
+#          tracepoint; then sparse reservations of FORK_SPARSE_GIB GiB,
+#          one page written per GiB
 #   redis  redis_latency: every GET/SET's latency from REDIS_CONNS
 #          connections while REDIS_SAVES BGSAVEs run, REDIS_GAP seconds
 #          apart, on a server holding about REDIS_MB MiB, for each of
@@ -29,7 +30,8 @@
 #
 # Environment (defaults in brackets): BENCH_PARTS ["small fork redis"],
 # BENCH_LABEL [patched], BENCH_TOOLS [build/tools], FORK_SIZES
-# ["256 512 1024 2048 4096"], FORK_REPS [5], REDIS_MB [2048],
+# ["256 512 1024 2048 4096"], FORK_REPS [5], FORK_SPARSE_GIB ["1024 16384"],
+# REDIS_MB [2048],
 # REDIS_VALUE_SIZE [1000], REDIS_CONNS [4], REDIS_GET_PCT [50],
 # REDIS_SAVES [3], REDIS_ALT_SAVES [6], REDIS_IDLE_SAVES [7], REDIS_GAP [4],
 # REDIS_CONFIGS ["plain thp async alt plain:4096 async:4096 plain:16
@@ -46,6 +48,7 @@ LABEL=${BENCH_LABEL:-patched}
 TOOLS=${BENCH_TOOLS:-$BUILD/tools}
 FORK_SIZES=${FORK_SIZES:-"256 512 1024 2048 4096"}
 FORK_REPS=${FORK_REPS:-5}
+FORK_SPARSE_GIB=${FORK_SPARSE_GIB-"1024 16384"}
 REDIS_MB=${REDIS_MB:-2048}
 REDIS_VALUE_SIZE=${REDIS_VALUE_SIZE:-1000}
 REDIS_CONNS=${REDIS_CONNS:-4}
@@ -71,6 +74,9 @@ for v in FORK_REPS REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS REDIS_GET_PCT \
 done
 for s in $FORK_SIZES; do
 	case $s in '' | *[!0-9]*) die "FORK_SIZES must be numbers (MiB), not '$s'" ;; esac
+done
+for s in $FORK_SPARSE_GIB; do
+	case $s in *[!0-9]*) die "FORK_SPARSE_GIB must be numbers (GiB), not '$s'" ;; esac
 done
 [ -n "$DEST" ] || die "GUEST_OUT is not set (run this through scripts/run-guest.sh)"
 has_part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -204,6 +210,12 @@ part_fork() {
 	# shellcheck disable=SC2086
 	"$TOOLS/fork_bench" --thp --floor-mib 0 --reps "$FORK_REPS" $FORK_SIZES >"$OUT/fork.tmp"
 	tail -n +2 "$OUT/fork.tmp" >>"$csv"
+	if [ -n "$FORK_SPARSE_GIB" ]; then
+		say "fork: sparse reservations of $FORK_SPARSE_GIB GiB, one page written per GiB, $FORK_REPS forks each way"
+		# shellcheck disable=SC2086
+		"$TOOLS/fork_bench" --sparse --floor-mib 0 --reps "$FORK_REPS" $FORK_SPARSE_GIB >"$OUT/fork.tmp"
+		tail -n +2 "$OUT/fork.tmp" >>"$csv"
+	fi
 	rm -f "$OUT/fork.tmp"
 	trace_off "$OUT/fork-trace.txt"
 	after=$(vmstat_async)

@@ -662,6 +662,13 @@ def plot_redis(redis, results, work):
 
 # ---- report ------------------------------------------------------------------------
 
+def size_label(k):
+    """The size column of a fork_bench group (case, MiB, pages, mode)."""
+    if k[0] == 'sparse':
+        return 'sparse %d GiB' % (k[1] // 1024)
+    return '%s%d' % ('floor ' if k[0] == 'floor' else '', k[1])
+
+
 def fork_groups(fork):
     groups = {}
     for r in fork:
@@ -830,8 +837,8 @@ def report(args):
             par = [float(r['parent_us']) for r in g]
             cp = [float(r['copy_us']) for r in g if r.get('copy_us')]
             was = {r.get('was_async', '') for r in g}
-            sec_fork.append('| %s%d | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |' % (
-                'floor ' if k[0] == 'floor' else '', k[1], k[2], k[3], len(g),
+            sec_fork.append('| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                size_label(k), k[2], k[3], len(g),
                 fmt_us(median(par)), fmt_us(max(par)),
                 fmt_us(median(float(r['child_run_us']) for r in g)),
                 fmt_us(median(cp)) if cp else '-',
@@ -858,6 +865,33 @@ def report(args):
                 cells.append('%.2fx' % (am / flm) if am and flm else '-')
             sec_fork.append('| %d | %s |' % (s, ' | '.join(cells)))
         sec_fork.append('')
+        sparse = sorted({k[1] for k in groups if k[0] == 'sparse'})
+        if sparse:
+            sec_fork.append(
+                'Sparse reservations (`fork_bench --sparse`): GiB of '
+                '`MAP_NORESERVE`, one 4 KiB page written at the start of each '
+                'GiB; the first writes are to those pages. The floor is the '
+                'plain fork of the 4 MiB process above.\n')
+            sec_fork.append('| GiB | parent: plain | parent: async | async / '
+                            'floor | child runs: plain | child runs: async | '
+                            'async / plain | first write p50: plain / async |')
+            sec_fork.append('|---:|---:|---:|---:|---:|---:|---:|---:|')
+            for sz in sparse:
+                pl = groups.get(('sparse', sz, '4k', 'plain'))
+                asy = groups.get(('sparse', sz, '4k', 'async'))
+                if not pl or not asy:
+                    continue
+                pp = median(float(r['parent_us']) for r in pl)
+                ap = median(float(r['parent_us']) for r in asy)
+                pc = median(float(r['child_run_us']) for r in pl)
+                ac = median(float(r['child_run_us']) for r in asy)
+                pw = median(float(r['first_write_p50_us']) for r in pl)
+                aw = median(float(r['first_write_p50_us']) for r in asy)
+                sec_fork.append('| %d | %s | %s | %s | %s | %s | %.2fx | %s / %s |' % (
+                    sz // 1024, fmt_us(pp), fmt_us(ap),
+                    '%.2fx' % (ap / flm) if flm else '-', fmt_us(pc),
+                    fmt_us(ac), ac / pc if pc else 0, fmt_us(pw), fmt_us(aw)))
+            sec_fork.append('')
         for p in ('fork-latency', 'fork-child', 'fork-first-write'):
             if p in plots:
                 sec_fork.append('![%s](%s.png)\n' % (p, p))
@@ -896,6 +930,23 @@ def report(args):
                   ' (at %d MiB: %s vs %s, %.0fx)' % (big, fmt_us(pb),
                                                      fmt_us(ab), pb / ab)
                   if pb and ab else ''), None)
+
+    for gib in (16384, 1024):
+        sz = gib * 1024
+        ap = fmed('sparse', sz, '4k', 'async')
+        pc = fmed('sparse', sz, '4k', 'plain', 'child_run_us')
+        ac = fmed('sparse', sz, '4k', 'async', 'child_run_us')
+        what = 'Sparse reservation of %d TiB (one page per GiB)' % (gib // 1024)
+        if not (ap and pc and ac and floor):
+            t.add(what + ': async fork vs the floor; the child\'s start vs '
+                  'a plain fork\'s', '≤ 1.5x; ≤ 1.5x', 'not measured', None)
+            continue
+        t.add(what + ': async fork vs the floor', '≤ 1.5x',
+              '%s vs %s: %.2fx' % (fmt_us(ap), fmt_us(floor), ap / floor),
+              ap / floor <= 1.5)
+        t.add(what + ': the child runs, async vs plain fork', '≤ 1.5x',
+              '%s vs %s: %.2fx' % (fmt_us(ac), fmt_us(pc), ac / pc),
+              ac / pc <= 1.5)
 
     # ---- redis ------------------------------------------------------------
     sec_redis = []

@@ -20,9 +20,14 @@
  * A "floor" row forks a process with only FLOOR_MIB touched (none with
  * --floor-mib 0).
  *
+ * With --sparse, each SIZE is in GiB: a MAP_NORESERVE reservation of that
+ * many GiB, GiB-aligned, with one 4 KiB page written at the start of each
+ * GiB (a reserved heap, a sanitizer's shadow): rows of case "sparse", the
+ * first writes timed on those pages.
+ *
  * Output: CSV on stdout, one line a fork.  Timings only: no pass/fail.
  *
- * usage: fork_bench [--thp] [--reps N] [--floor-mib N] SIZE_MIB...
+ * usage: fork_bench [--thp | --sparse] [--reps N] [--floor-mib N] SIZE...
  *
  * Before anything else it probes the kernel with
  * prctl(PR_GET_ASYNC_FORK, PR_ASYNC_FORK_PROBE) (../../include/async_fork_abi.h:
@@ -49,6 +54,7 @@
 #define EXIT_NO_ASYNC_FORK 4
 
 #define MIB (1024UL * 1024)
+#define GIB (1024 * MIB)
 #define REGION (2 * MIB)
 
 static double now_us(void)
@@ -119,12 +125,36 @@ static char *map_touched(size_t size, int thp)
 	return mem;
 }
 
-/* One fork; prints one CSV line.  Returns 0, or -1 on error. */
+/* @size reserved, GiB-aligned, the first page of each GiB written. */
+static char *map_sparse(size_t size)
+{
+	char *raw, *mem;
+	size_t off;
+
+	raw = mmap(NULL, size + GIB, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	mem = (char *)(((uintptr_t)raw + GIB - 1) & ~(GIB - 1));
+	if (madvise(mem, size, MADV_NOHUGEPAGE) && errno != EINVAL) {
+		perror("madvise");
+		return NULL;
+	}
+	for (off = 0; off < size; off += GIB)
+		mem[off] = (char)(off >> 30) | 1;
+	return mem;
+}
+
+/*
+ * One fork; prints one CSV line.  The parent's first writes after it go to
+ * every @stride bytes of @mem.  Returns 0, or -1 on error.
+ */
 static int one_fork(const char *label, size_t size, char *mem, int thp,
-		    int async, int rep, long huge_mib, double *wt)
+		    size_t stride, int async, int rep, long huge_mib,
+		    double *wt)
 {
 	double t0, t_parent, t_child, t_writes = 0;
-	size_t nregions = size / REGION, i;
+	size_t nregions = size / stride, i;
 	int fds[2], status, was_async;
 	double child_start;
 	pid_t pid;
@@ -147,15 +177,15 @@ static int one_fork(const char *label, size_t size, char *mem, int thp,
 	t_parent = now_us() - t0;
 
 	/*
-	 * The parent's first write to each 2 MiB region after fork, each
-	 * one timed, and all of them together.
+	 * The parent's first write to each region after fork, each one
+	 * timed, and all of them together.
 	 */
 	if (mem && nregions) {
 		double w0 = now_us(), a, b = w0;
 
 		for (i = 0; i < nregions; i++) {
 			a = b;
-			mem[i * REGION + 64] ^= 1;
+			mem[i * stride + 64] ^= 1;
 			b = now_us();
 			wt[i] = b - a;
 		}
@@ -186,9 +216,11 @@ static int one_fork(const char *label, size_t size, char *mem, int thp,
 	return 0;
 }
 
-static int bench(const char *label, size_t size, int thp, int reps)
+static int bench(const char *label, size_t size, int thp, int sparse,
+		 int reps)
 {
-	char *mem = map_touched(size, thp);
+	char *mem = sparse ? map_sparse(size) : map_touched(size, thp);
+	size_t stride = sparse ? GIB : REGION;
 	int rep, async, ret = 0;
 	long huge_mib;
 	double *wt;
@@ -198,13 +230,13 @@ static int bench(const char *label, size_t size, int thp, int reps)
 		return -1;
 	}
 	huge_mib = anon_huge_mib();
-	wt = calloc(size / REGION + 1, sizeof(*wt));
+	wt = calloc(size / stride + 1, sizeof(*wt));
 	if (!wt)
 		return -1;
 	for (rep = 0; rep < reps && !ret; rep++)
 		for (async = 0; async <= 1 && !ret; async++)
-			ret = one_fork(label, size, mem, thp, async, rep,
-				       huge_mib, wt);
+			ret = one_fork(label, size, mem, thp, stride, async,
+				       rep, huge_mib, wt);
 	free(wt);
 	munmap(mem, size);
 	return ret;
@@ -213,20 +245,27 @@ static int bench(const char *label, size_t size, int thp, int reps)
 int main(int argc, char **argv)
 {
 	size_t floor_mib = 4;
-	int thp = 0, reps = 5, i;
+	int thp = 0, sparse = 0, reps = 5, i;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--thp")) {
 			thp = 1;
+		} else if (!strcmp(argv[i], "--sparse")) {
+			sparse = 1;
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
 			reps = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--floor-mib") && i + 1 < argc) {
 			floor_mib = strtoul(argv[++i], NULL, 0);
 		} else {
-			fprintf(stderr, "usage: %s [--thp] [--reps N] [--floor-mib N] SIZE_MIB...\n",
+			fprintf(stderr, "usage: %s [--thp | --sparse] [--reps N] [--floor-mib N] SIZE...\n"
+				"  SIZE: MiB touched; with --sparse, GiB reserved\n",
 				argv[0]);
 			return 2;
 		}
+	}
+	if (thp && sparse) {
+		fprintf(stderr, "--thp and --sparse do not go together\n");
+		return 2;
 	}
 	if (reps < 1) {
 		fprintf(stderr, "--reps must be at least 1\n");
@@ -241,12 +280,17 @@ int main(int argc, char **argv)
 	printf("case,size_mib,pages,mode,rep,parent_us,child_run_us,first_write_us,"
 	       "first_write_p50_us,first_write_p99_us,first_write_max_us,"
 	       "child_pid,was_async,anon_huge_mib\n");
-	if (floor_mib && bench("floor", floor_mib * MIB, 0, reps))
+	if (floor_mib && bench("floor", floor_mib * MIB, 0, 0, reps))
 		return 1;
 	for (; i < argc; i++) {
-		size_t mib = strtoul(argv[i], NULL, 0);
+		size_t n = strtoul(argv[i], NULL, 0);
 
-		if (!mib || bench("size", mib * MIB, thp, reps))
+		if (!n) {
+			fprintf(stderr, "bad size '%s'\n", argv[i]);
+			return 2;
+		}
+		if (bench(sparse ? "sparse" : "size", n * (sparse ? GIB : MIB),
+			  thp, sparse, reps))
 			return 1;
 	}
 	return 0;
