@@ -6,7 +6,9 @@
 # syncs called from FUNCTION are skipped (debugfs async_fork/skip_sync)
 # while TEST... run, and the counter must grow.  The tests themselves may
 # fail then (the child's snapshot is wrong): only the counter is judged.
-# One TAP line per site.
+# One TAP line per site, and per variant of the async_fork fixture when
+# it has variants (with pending PUDs: "pmd" and "pud", each sync point
+# checked at both levels).
 #
 # Environment:
 #   KSELFTEST_DIR   installed kselftests (default build/kselftest)
@@ -39,11 +41,26 @@ echo 2 >/proc/sys/vm/async_fork || { echo "Bail out! no vm.async_fork"; exit 1; 
 unsynced() { awk '$1 == "async_fork_unsynced" { print $2 }' /proc/vmstat; }
 [ -n "$(unsynced)" ] || { echo "Bail out! no async_fork_unsynced in /proc/vmstat"; exit 1; }
 
-# run TEST...: the selftests named (all without a name), in /tmp (some
-# create files).
+# The fixture's variants, from the harness's list (none: no variants).
+variants=$("$bin" -l 2>&1 | awk '/^---/ { in_af = 0 }
+	$1 == "async_fork" && NF == 3 { in_af = 1; print $2; next }
+	in_af && NF == 2 { print $1 }')
+
+# run [-v VARIANT] TEST...: the selftests named, of that variant only if
+# given (all without a name), in /tmp (some create files).
 run() {
-	local t args=()
-	for t in "$@"; do args+=(-t "$t"); done
+	local t v="" args=()
+	if [ "${1:-}" = -v ]; then
+		v=$2
+		shift 2
+	fi
+	for t in "$@"; do
+		if [ -n "$v" ]; then
+			args+=(-r "async_fork.$v.$t")
+		else
+			args+=(-t "$t")
+		fi
+	done
 	(cd /tmp && "$bin" "${args[@]}") >/tmp/sync-sites.out 2>&1
 	sed 's/^/# /' /tmp/sync-sites.out | grep -E '^# (ok|not ok) ' | head -n 60
 }
@@ -61,8 +78,10 @@ result() {	# result OK DESCRIPTION
 }
 
 nsites=$(grep -c -v -E '^[[:space:]]*(#|$)' "$sites")
+nvariants=$(echo "$variants" | grep -c .)
+[ "$nvariants" -gt 0 ] || nvariants=1
 echo "TAP version 13"
-echo "1..$((nsites + 1))"
+echo "1..$((nsites * nvariants + 1))"
 
 # Baseline: every sync in place.
 echo "" >"$knob"
@@ -76,16 +95,35 @@ after=$(unsynced)
 result "$([ "$after" = "$before" ] && echo 1)" \
 	"sync-sites: all syncs in place ($baseline): async_fork_unsynced $before -> $after"
 
-while IFS=$'\t' read -r site tests; do
-	case $site in '' | \#*) continue ;; esac
+# check SITE VARIANT TEST...: with SITE's syncs skipped, the tests (of
+# VARIANT, if not empty) must make the check count.
+check() {
+	local site=$1 v=$2 before after
+	shift 2
 	echo "$site" >"$knob"
 	before=$(unsynced)
-	# shellcheck disable=SC2086
-	run $tests
+	if [ -n "$v" ]; then
+		run -v "$v" "$@"
+	else
+		run "$@"
+	fi
 	after=$(unsynced)
 	echo "" >"$knob"
 	result "$([ "$after" -gt "$before" ] && echo 1)" \
-		"sync-sites: without the sync in $site, $tests: async_fork_unsynced $before -> $after"
+		"sync-sites: without the sync in $site, $*${v:+ ($v)}: async_fork_unsynced $before -> $after"
+}
+
+while IFS=$'\t' read -r site tests; do
+	case $site in '' | \#*) continue ;; esac
+	if [ -z "$variants" ]; then
+		# shellcheck disable=SC2086
+		check "$site" "" $tests
+		continue
+	fi
+	for v in $variants; do
+		# shellcheck disable=SC2086
+		check "$site" "$v" $tests
+	done
 done <"$sites"
 echo "# $((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]
