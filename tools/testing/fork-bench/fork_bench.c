@@ -136,6 +136,12 @@ static char *map_sparse(size_t size)
 	if (raw == MAP_FAILED)
 		return NULL;
 	mem = (char *)(((uintptr_t)raw + GIB - 1) & ~(GIB - 1));
+	/* Keep only the aligned part, so that munmap(mem, size) frees it all. */
+	if ((mem > raw && munmap(raw, mem - raw)) ||
+	    munmap(mem + size, raw + GIB - mem)) {
+		perror("munmap");
+		return NULL;
+	}
 	if (madvise(mem, size, MADV_NOHUGEPAGE) && errno != EINVAL) {
 		perror("madvise");
 		return NULL;
