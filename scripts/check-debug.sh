@@ -137,6 +137,7 @@ for part in $parts; do
 		# trips, are expected here, and only here.
 		while read -r site _; do
 			case $site in '' | \#*) continue ;; esac
+			site=${site%@*}
 			grep -q " [tT] $site\$" "$BUILD/linux-debug/System.map" ||
 				die "sync site '$site' is no function of the debug kernel (System.map): update $T/sync-sites/sites.txt"
 		done <"$T/sync-sites/sites.txt"

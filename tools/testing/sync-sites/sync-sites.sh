@@ -8,7 +8,8 @@
 # fail then (the child's snapshot is wrong): only the counter is judged.
 # One TAP line per site, and per variant of the async_fork fixture when
 # it has variants (with pending PUDs: "pmd" and "pud", each sync point
-# checked at both levels).
+# checked at both levels).  A site written FUNCTION@VARIANT is checked in
+# that variant only: a sync that only pending PUDs need.
 #
 # Environment:
 #   KSELFTEST_DIR   installed kselftests (default build/kselftest)
@@ -81,11 +82,19 @@ result() {	# result OK DESCRIPTION
 	fi
 }
 
-nsites=$(grep -c -v -E '^[[:space:]]*(#|$)' "$sites")
 nvariants=$(echo "$variants" | grep -c .)
 [ "$nvariants" -gt 0 ] || nvariants=1
+# Sites of one variant count once, the others once per variant.
+nsites=$(grep -v -E '^[[:space:]]*(#|$)' "$sites" | cut -f 1 | grep -c -v @)
+nsites1=$(grep -v -E '^[[:space:]]*(#|$)' "$sites" | cut -f 1 | grep -c @)
+while read -r s; do
+	if ! echo "$variants" | grep -qx -- "${s#*@}"; then
+		echo "Bail out! site $s: the async_fork fixture has no variant '${s#*@}'"
+		exit 1
+	fi
+done < <(grep -v -E '^[[:space:]]*(#|$)' "$sites" | cut -f 1 | grep @)
 echo "TAP version 13"
-echo "1..$((nsites * nvariants + 1))"
+echo "1..$((nsites * nvariants + nsites1 + 1))"
 
 # Baseline: every sync in place.
 echo "" >"$knob"
@@ -121,6 +130,13 @@ check() {
 
 while IFS=$'\t' read -r site tests; do
 	case $site in '' | \#*) continue ;; esac
+	case $site in
+	*@*)
+		# shellcheck disable=SC2086
+		check "${site%@*}" "${site#*@}" $tests
+		continue
+		;;
+	esac
 	if [ -z "$variants" ]; then
 		# shellcheck disable=SC2086
 		check "$site" "" $tests
