@@ -37,6 +37,10 @@ if [ -e /sys/block/zram0 ] && ! grep -q zram0 /proc/swaps; then
 		swapon /dev/zram0
 fi
 echo madvise >/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
+# hugetlb_in_pending_gib wants a free huge page of the default size.
+if [ -w /proc/sys/vm/nr_hugepages ] && [ "$(cat /proc/sys/vm/nr_hugepages)" -lt 4 ]; then
+	echo 4 >/proc/sys/vm/nr_hugepages
+fi
 echo 2 >/proc/sys/vm/async_fork || { echo "Bail out! no vm.async_fork"; exit 1; }
 
 unsynced() { awk '$1 == "async_fork_unsynced" { print $2 }' /proc/vmstat; }
