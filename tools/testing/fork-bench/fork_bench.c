@@ -25,9 +25,15 @@
  * GiB (a reserved heap, a sanitizer's shadow): rows of case "sparse", the
  * first writes timed on those pages.
  *
+ * With --wait-child, the parent waits for the child's first instruction
+ * before its writes: child_run_us is then the child's copy and start with
+ * the parent out of its way (not competing for a CPU, a claim or the
+ * mmap_lock), and the first writes come after the copy.
+ *
  * Output: CSV on stdout, one line a fork.  Timings only: no pass/fail.
  *
- * usage: fork_bench [--thp | --sparse] [--reps N] [--floor-mib N] SIZE...
+ * usage: fork_bench [--thp | --sparse] [--wait-child] [--reps N]
+ *                   [--floor-mib N] SIZE...
  *
  * Before anything else it probes the kernel with
  * prctl(PR_GET_ASYNC_FORK, PR_ASYNC_FORK_PROBE) (../../include/async_fork_abi.h:
@@ -151,6 +157,16 @@ static char *map_sparse(size_t size)
 	return mem;
 }
 
+/* Set by --wait-child: see the top of this file. */
+static int wait_child;
+
+/* The child's timestamp from the pipe: 0, or -1. */
+static int read_child_start(int fd, double *child_start)
+{
+	return read(fd, child_start, sizeof(*child_start)) ==
+	       sizeof(*child_start) ? 0 : -1;
+}
+
 /*
  * One fork; prints one CSV line.  The parent's first writes after it go to
  * every @stride bytes of @mem.  Returns 0, or -1 on error.
@@ -181,6 +197,9 @@ static int one_fork(const char *label, size_t size, char *mem, int thp,
 		_exit(0);
 	}
 	t_parent = now_us() - t0;
+	close(fds[1]);
+	if (wait_child && read_child_start(fds[0], &child_start))
+		child_start = t0;
 
 	/*
 	 * The parent's first write to each region after fork, each one
@@ -202,9 +221,7 @@ static int one_fork(const char *label, size_t size, char *mem, int thp,
 	if (was_async < 0)
 		was_async = -1;
 
-	close(fds[1]);
-	if (read(fds[0], &child_start, sizeof(child_start)) !=
-	    sizeof(child_start))
+	if (!wait_child && read_child_start(fds[0], &child_start))
 		child_start = t0;
 	close(fds[0]);
 	t_child = child_start - t0;
@@ -258,12 +275,14 @@ int main(int argc, char **argv)
 			thp = 1;
 		} else if (!strcmp(argv[i], "--sparse")) {
 			sparse = 1;
+		} else if (!strcmp(argv[i], "--wait-child")) {
+			wait_child = 1;
 		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
 			reps = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--floor-mib") && i + 1 < argc) {
 			floor_mib = strtoul(argv[++i], NULL, 0);
 		} else {
-			fprintf(stderr, "usage: %s [--thp | --sparse] [--reps N] [--floor-mib N] SIZE...\n"
+			fprintf(stderr, "usage: %s [--thp | --sparse] [--wait-child] [--reps N] [--floor-mib N] SIZE...\n"
 				"  SIZE: MiB touched; with --sparse, GiB reserved\n",
 				argv[0]);
 			return 2;
