@@ -61,6 +61,7 @@
  * error, 2 usage, 4 CLONE_ASYNC not supported (the kernel lacks async fork).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -575,19 +576,17 @@ static unsigned int child_timeout(void)
 	return 300 + opt_size_mb;
 }
 
-/* A child that does not finish: show where it sits, then kill it. */
-static void report_hang(pid_t pid)
+/* Print /proc/@dir/{wchan,stack,syscall}, each line prefixed. */
+static void show_task(const char *dir)
 {
-	char path[64], buf[512];
 	static const char *const files[] = { "wchan", "stack", "syscall" };
+	char path[96], buf[1024];
 	unsigned int i;
 	ssize_t n;
 	int fd;
 
-	say("HANG %s[%d]: child %d did not finish within %us\n", who(),
-	    getpid(), pid, child_timeout());
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		snprintf(path, sizeof(path), "/proc/%d/%s", pid, files[i]);
+		snprintf(path, sizeof(path), "/proc/%s/%s", dir, files[i]);
 		fd = open(path, O_RDONLY);
 		if (fd < 0)
 			continue;
@@ -598,6 +597,34 @@ static void report_hang(pid_t pid)
 			say("  %s: %s\n", files[i], buf);
 		}
 	}
+}
+
+/*
+ * A child that does not finish: show where it sits, and where our own
+ * threads sit (an async fork child waits for its parent's mmap_lock and
+ * claims), then kill it.
+ */
+static void report_hang(pid_t pid)
+{
+	char dir[64];
+	struct dirent *de;
+	DIR *tasks;
+	int fd;
+
+	say("HANG %s[%d]: child %d did not finish within %us\n", who(),
+	    getpid(), pid, child_timeout());
+	snprintf(dir, sizeof(dir), "%d", pid);
+	show_task(dir);
+	tasks = opendir("/proc/self/task");
+	while (tasks && (de = readdir(tasks))) {
+		if (de->d_name[0] == '.')
+			continue;
+		say(" our thread %s:\n", de->d_name);
+		snprintf(dir, sizeof(dir), "self/task/%.40s", de->d_name);
+		show_task(dir);
+	}
+	if (tasks)
+		closedir(tasks);
 	/* Blocked tasks to the console, for the record. */
 	fd = open("/proc/sysrq-trigger", O_WRONLY);
 	if (fd >= 0) {
