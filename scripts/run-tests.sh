@@ -140,6 +140,10 @@ for mode in $modes; do
 		echo "not ok 1 mm kselftests (vm.async_fork=$mode): guest failed, status $rc" >"$out/mm.tap"
 	elif [ "$rc" != 0 ] && [ -s "$out/kernel-reports" ]; then
 		echo "not ok 1 kernel report during mm kselftests (vm.async_fork=$mode): $(head -n 1 "$out/kernel-reports")" >>"$out/mm.tap"
+	elif [ "$rc" != 0 ]; then
+		# Stopped part way (time limit, killed): what did not run
+		# must not pass for what did.
+		echo "not ok 1 mm kselftests (vm.async_fork=$mode): guest stopped before the end, status $rc (console: $out/console.log)" >>"$out/mm.tap"
 	fi
 	# Name the results after the mode so both runs show in the summary.
 	sed -E "s/^((# )*)(not ok|ok) ([0-9]+) /\1\3 \4 [async_fork=$mode] /" "$out/mm.tap" >"$out/mm-named.tap"
