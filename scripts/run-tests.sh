@@ -85,14 +85,20 @@ taps="$taps $results/abi-probe-host.tap"
 if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config"; then
 	note "launcher and ABI probe tests in the guest"
 	mkdir -p "$results/launcher"
+	rc=0
 	"$S/run-guest.sh" -q -o "$results/launcher" -t 900 -- \
-		"$TOP/tools/testing/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; $abi_env $TOP/tools/testing/abi-probe-test.sh | tee \$GUEST_OUT/abi-probe.tap" || true
+		"$TOP/tools/testing/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; $abi_env $TOP/tools/testing/abi-probe-test.sh | tee \$GUEST_OUT/abi-probe.tap" || rc=$?
 	for t in launcher abi-probe; do
 		if [ -s "$results/launcher/$t.tap" ]; then
 			# Nest the results one level, as the summariser counts leaves.
 			sed 's/^/# /' "$results/launcher/$t.tap" >"$results/$t.tap"
 		else
 			echo "not ok 1 $t test: guest failed" >"$results/$t.tap"
+		fi
+		# A guest that crashed or ran out of time part way: its
+		# partial results must not pass for all of them.
+		if [ "$rc" != 0 ]; then
+			echo "not ok 999 $t test: guest failed, status $rc (console: $results/launcher/console.log)" >>"$results/$t.tap"
 		fi
 		cat "$results/$t.tap"
 		taps="$taps $results/$t.tap"
