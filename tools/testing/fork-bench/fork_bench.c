@@ -16,7 +16,7 @@
  *   was_async       prctl(PR_GET_ASYNC_FORK, PR_ASYNC_FORK_LAST): 1 if
  *                   the kernel made the fork async, 0 if not, -1 if it
  *                   cannot tell
- *   anon_huge_mib   AnonHugePages of the process before the forks
+ *   anon_huge_mib   AnonHugePages of the process before the fork
  * A "floor" row forks a process with only FLOOR_MIB touched (none with
  * --floor-mib 0).
  *
@@ -112,15 +112,21 @@ static long anon_huge_mib(void)
 
 static char *map_touched(size_t size, int thp)
 {
-	char *mem;
+	char *raw, *mem;
 	size_t off;
 
 	/* Over-map to align to 2 MiB, so THP can be used. */
-	mem = mmap(NULL, size + REGION, PROT_READ | PROT_WRITE,
+	raw = mmap(NULL, size + REGION, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED)
+	if (raw == MAP_FAILED)
 		return NULL;
-	mem = (char *)(((uintptr_t)mem + REGION - 1) & ~(REGION - 1));
+	mem = (char *)(((uintptr_t)raw + REGION - 1) & ~(REGION - 1));
+	/* Keep only the aligned part, so that munmap(mem, size) frees it all. */
+	if ((mem > raw && munmap(raw, mem - raw)) ||
+	    munmap(mem + size, raw + REGION - mem)) {
+		perror("munmap");
+		return NULL;
+	}
 	if (madvise(mem, size, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) &&
 	    errno != EINVAL) {
 		perror("madvise");
@@ -256,12 +262,31 @@ static int bench(const char *label, size_t size, int thp, int sparse,
 	wt = calloc(size / stride + 1, sizeof(*wt));
 	if (!wt)
 		return -1;
-	for (rep = 0; rep < reps && !ret; rep++)
-		for (async = 0; async <= 1 && !ret; async++)
+	for (rep = 0; rep < reps && !ret; rep++) {
+		for (async = 0; async <= 1 && !ret; async++) {
+			/*
+			 * The first writes split the huge PMDs they hit: a
+			 * second fork would copy PTE tables.  Every THP fork
+			 * gets a fresh region.
+			 */
+			if (thp && (rep || async)) {
+				munmap(mem, size);
+				mem = map_touched(size, thp);
+				if (!mem) {
+					fprintf(stderr, "cannot map %zu MiB\n",
+						size / MIB);
+					ret = -1;
+					break;
+				}
+				huge_mib = anon_huge_mib();
+			}
 			ret = one_fork(label, size, mem, thp, stride, async,
 				       rep, huge_mib, wt);
+		}
+	}
 	free(wt);
-	munmap(mem, size);
+	if (mem)
+		munmap(mem, size);
 	return ret;
 }
 
