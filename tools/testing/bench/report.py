@@ -931,6 +931,15 @@ def report(args):
                                                      fmt_us(ab), pb / ab)
                   if pb and ab else ''), None)
 
+    at4 = fmed('size', 4096, 'thp', 'async')
+    if floor and at4:
+        t.add('Async fork of 4 GiB (THP) vs the floor', '≤ 1.5x',
+              '%s vs %s: %.2fx' % (fmt_us(at4), fmt_us(floor), at4 / floor),
+              at4 / floor <= 1.5)
+    else:
+        t.add('Async fork of 4 GiB (THP) vs the floor', '≤ 1.5x',
+              'not measured', None)
+
     for gib in (16384, 1024):
         sz = gib * 1024
         ap = fmed('sparse', sz, '4k', 'async')
