@@ -9,6 +9,9 @@
 #                build/tools/async-fork-run (BGSAVE only)
 #   testsuite    tools/testing/redis-testsuite.sh: Redis's own tests for
 #                snapshots, AOF and replication with fork-async yes
+#   cgroup       tools/testing/redis-cgroup.sh: Debian's unmodified
+#                redis-server forks async in a cgroup with
+#                memory.async_fork=1, and not outside it
 #
 # Results go to build/test-results/redis/ (REDIS_RESULTS); ends with the
 # summariser's "N passed, N failed, N skipped".  The kernel must be built
@@ -20,7 +23,7 @@
 #   REDIS_SUITE=full    1 GiB, 20 rounds per mode; the launcher 5 rounds;
 #                       integration/rdb, aof, replication and unit/other with
 #                       fork-async yes and no (a few hours)
-#   REDIS_CHECKS        which checks to run (default: all three)
+#   REDIS_CHECKS        which checks to run (default: all four)
 #   REDIS_RESULTS       where the results go (default build/test-results/redis)
 #   REDIS_SUMMARY=no    leave out the summary line (make check prints one
 #                       for everything it ran)
@@ -38,16 +41,18 @@ quick)
 	consistency="DATASET_MB=256 ROUNDS=3"
 	launcher="DATASET_MB=128 ROUNDS=2 MODES=rdb"
 	testsuite="UNITS='unit/other integration/rdb' FORK_ASYNC=yes"
+	cgroup="DATASET_MB=64"
 	;;
 full)
 	mem=8192
 	consistency="DATASET_MB=1024 ROUNDS=20"
 	launcher="DATASET_MB=1024 ROUNDS=5 MODES=rdb"
 	testsuite="FORK_ASYNC='yes no'"
+	cgroup="DATASET_MB=512"
 	;;
 *) die "REDIS_SUITE must be quick or full" ;;
 esac
-CHECKS=${REDIS_CHECKS:-consistency launcher testsuite}
+CHECKS=${REDIS_CHECKS:-consistency launcher cgroup testsuite}
 
 "$S/build-redis.sh"
 "$S/build-tools.sh"
@@ -88,10 +93,14 @@ for c in $CHECKS; do
 		guest launcher redis-consistency.tap 7200 \
 			"$launcher REDIS_SERVER=/usr/bin/redis-server LAUNCHER='$BUILD/tools/async-fork-run --strict' $T/redis-consistency.sh"
 		;;
+	cgroup)
+		guest cgroup redis-cgroup.tap 1800 \
+			"$cgroup REDIS_SERVER=/usr/bin/redis-server $T/redis-cgroup.sh"
+		;;
 	testsuite)
 		guest testsuite redis-testsuite.tap 14400 "$testsuite $T/redis-testsuite.sh"
 		;;
-	*) die "REDIS_CHECKS: unknown check '$c' (consistency, launcher, testsuite)" ;;
+	*) die "REDIS_CHECKS: unknown check '$c' (consistency, launcher, cgroup, testsuite)" ;;
 	esac
 done
 
