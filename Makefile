@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all deps kernel-source series kernel selftests check check-full check-debug check-distro deb redis-check redis-check-full demo \
+.PHONY: all deps kernel-source series kernel selftests check check-full check-debug check-distro deb redis-check redis-check-full valkey-check valkey-check-quick demo \
 	bench bench-fork bench-faults export-series boot clean distclean
 
 all: kernel
@@ -65,6 +65,18 @@ redis-check: kernel
 
 redis-check-full: kernel
 	REDIS_SUITE=full $(S)/redis-tests.sh
+
+# Valkey on async fork (patches/valkey against the Valkey 9.1.2 release,
+# fork-async yes): Valkey's own suites for snapshots, AOF and replication
+# (dual-channel replication off and on) and unit/other; snapshot consistency
+# under writers at 1 GiB; the unmodified Valkey under async-fork-run and in
+# a cgroup with memory.async_fork.  Hours in the TCG guest; valkey-check-quick
+# is the quick set of make redis-check on Valkey.
+valkey-check: kernel
+	STORE=valkey REDIS_SUITE=valkey $(S)/redis-tests.sh
+
+valkey-check-quick: kernel
+	STORE=valkey $(S)/redis-tests.sh
 
 # Benchmarks, plain against async fork (fork latency, Redis request
 # latency around BGSAVE, small-process fork against the unpatched kernel),

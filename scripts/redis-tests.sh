@@ -1,30 +1,45 @@
 #!/bin/bash
-# Redis on async fork, from the host: build the patched Redis (build-redis.sh)
-# and the launcher (build-tools.sh), then boot the guest once per check:
+# Redis (or Valkey) on async fork, from the host: build the patched store
+# (build-redis.sh, build-valkey.sh) and the launcher (build-tools.sh), then
+# boot the guest once per check:
 #
 #   consistency  tools/testing/redis-consistency.sh with the patched server
 #                and fork-async yes: BGSAVE and BGREWRITEAOF snapshots taken
 #                while writers run must hold the dataset at the fork
-#   launcher     the same with Debian's unmodified redis-server under
+#   launcher     the same with an unmodified server (Debian's redis-server,
+#                build/valkey-plain's valkey-server) under
 #                build/tools/async-fork-run (BGSAVE only)
-#   testsuite    tools/testing/redis-testsuite.sh: Redis's own tests for
-#                snapshots, AOF and replication with fork-async yes
-#   cgroup       tools/testing/redis-cgroup.sh: Debian's unmodified
-#                redis-server forks async in a cgroup with
-#                memory.async_fork=1, and not outside it
+#   testsuite    tools/testing/redis-testsuite.sh: the store's own tests
+#                for snapshots, AOF and replication with fork-async yes
+#   cgroup       tools/testing/redis-cgroup.sh: the unmodified server forks
+#                async in a cgroup with memory.async_fork=1, and not
+#                outside it
+#   abi          tools/testing/abi-probe-test.sh with the patched and the
+#                unmodified server: the probe comes first, no async fork
+#                call with fork-async no (Valkey only: make check runs it
+#                for Redis)
 #
-# Results go to build/test-results/redis/ (REDIS_RESULTS); ends with the
+# Results go to build/test-results/STORE/ (REDIS_RESULTS); ends with the
 # summariser's "N passed, N failed, N skipped".  The kernel must be built
 # already (make kernel).
 #
+#   STORE=redis         (default) Redis 7.0, Debian 12's, patches/redis
+#   STORE=valkey        Valkey 9.1 (the upstream release), patches/valkey
 #   REDIS_SUITE=quick   (default) about 15 minutes in the TCG guest: 256 MiB,
 #                       3 rounds per mode; the launcher 128 MiB, 2 BGSAVEs;
 #                       unit/other and integration/rdb
 #   REDIS_SUITE=full    1 GiB, 20 rounds per mode; the launcher 5 rounds;
 #                       integration/rdb, aof, replication and unit/other with
-#                       fork-async yes and no (a few hours)
-#   REDIS_CHECKS        which checks to run (default: all four)
-#   REDIS_RESULTS       where the results go (default build/test-results/redis)
+#                       fork-async yes and no (a few hours); for Valkey,
+#                       replication also with dual-channel replication on,
+#                       and integration/dual-channel-replication
+#   REDIS_SUITE=valkey  what make valkey-check runs: 1 GiB, 5 rounds per
+#                       mode; the launcher 1 GiB, 3 rounds; the full set of
+#                       units with fork-async yes
+#   REDIS_CHECKS        which checks to run (default: consistency launcher
+#                       cgroup testsuite, and abi for Valkey)
+#   REDIS_RESULTS       where the results go (default
+#                       build/test-results/STORE)
 #   REDIS_SUMMARY=no    leave out the summary line (make check prints one
 #                       for everything it ran)
 #   REDIS_KERNEL        the kernel image the guests boot (default: the one
@@ -35,6 +50,22 @@ set -eu
 
 S=$TOP/scripts
 T=$TOP/tools/testing
+STORE=${STORE:-redis}
+case $STORE in
+redis)
+	build=build-redis.sh
+	server=$BUILD/redis/src/redis-server
+	tree=$BUILD/redis
+	plain=/usr/bin/redis-server
+	;;
+valkey)
+	build=build-valkey.sh
+	server=$BUILD/valkey/src/valkey-server
+	tree=$BUILD/valkey
+	plain=$BUILD/valkey-plain/src/valkey-server
+	;;
+*) die "STORE must be redis or valkey, not '$STORE'" ;;
+esac
 case ${REDIS_SUITE:-quick} in
 quick)
 	mem=4096
@@ -50,16 +81,25 @@ full)
 	testsuite="FORK_ASYNC='yes no'"
 	cgroup="DATASET_MB=512"
 	;;
-*) die "REDIS_SUITE must be quick or full" ;;
+valkey)
+	mem=8192
+	consistency="DATASET_MB=1024 ROUNDS=5"
+	launcher="DATASET_MB=1024 ROUNDS=3 MODES=rdb"
+	testsuite="FORK_ASYNC=yes"
+	cgroup="DATASET_MB=256"
+	;;
+*) die "REDIS_SUITE must be quick, full or valkey" ;;
 esac
-CHECKS=${REDIS_CHECKS:-consistency launcher cgroup testsuite}
+default_checks="consistency launcher cgroup testsuite"
+[ "$STORE" = valkey ] && default_checks="$default_checks abi"
+CHECKS=${REDIS_CHECKS:-$default_checks}
 
-"$S/build-redis.sh"
+"$S/$build"
 "$S/build-tools.sh"
 kernel=${REDIS_KERNEL:-$KOUT/arch/x86/boot/bzImage}
 [ -f "$kernel" ] || die "no kernel $kernel (run: make kernel)"
 
-results=${REDIS_RESULTS:-$BUILD/test-results/redis}
+results=${REDIS_RESULTS:-$BUILD/test-results/$STORE}
 rm -rf "$results"
 mkdir -p "$results"
 taps=""
@@ -68,16 +108,16 @@ taps=""
 # without leaving TAP counts as one failed test.
 guest() {
 	local name=$1 tapfile=$2 tmo=$3 cmd=$4 rc=0
-	note "redis $name in the guest: $cmd"
+	note "$STORE $name in the guest: $cmd"
 	mkdir -p "$results/$name"
 	"$S/run-guest.sh" -q -m "$mem" -t "$tmo" -k "$kernel" -a "${REDIS_KERNEL_ARGS:-}" \
 		-o "$results/$name" -- "$cmd" || rc=$?
 	if [ -s "$results/$name/$tapfile" ]; then
 		cp "$results/$name/$tapfile" "$results/$name.tap"
 		[ "$rc" = 0 ] || [ ! -s "$results/$name/kernel-reports" ] ||
-			echo "not ok 999 redis $name: kernel report: $(head -n 1 "$results/$name/kernel-reports")" >>"$results/$name.tap"
+			echo "not ok 999 $STORE $name: kernel report: $(head -n 1 "$results/$name/kernel-reports")" >>"$results/$name.tap"
 	else
-		echo "not ok 1 redis $name: the guest failed (status $rc, see $results/$name/console.log)" >"$results/$name.tap"
+		echo "not ok 1 $STORE $name: the guest failed (status $rc, see $results/$name/console.log)" >"$results/$name.tap"
 	fi
 	grep -E '^(not )?ok |^# ' "$results/$name.tap" || true
 	taps="$taps $results/$name.tap"
@@ -87,20 +127,24 @@ for c in $CHECKS; do
 	case $c in
 	consistency)
 		guest consistency redis-consistency.tap 7200 \
-			"$consistency $T/redis-consistency.sh"
+			"$consistency REDIS_SERVER=$server $T/redis-consistency.sh"
 		;;
 	launcher)
 		guest launcher redis-consistency.tap 7200 \
-			"$launcher REDIS_SERVER=/usr/bin/redis-server LAUNCHER='$BUILD/tools/async-fork-run --strict' $T/redis-consistency.sh"
+			"$launcher REDIS_SERVER=$plain LAUNCHER='$BUILD/tools/async-fork-run --strict' $T/redis-consistency.sh"
 		;;
 	cgroup)
 		guest cgroup redis-cgroup.tap 1800 \
-			"$cgroup REDIS_SERVER=/usr/bin/redis-server $T/redis-cgroup.sh"
+			"$cgroup REDIS_SERVER=$plain $T/redis-cgroup.sh"
 		;;
 	testsuite)
-		guest testsuite redis-testsuite.tap 14400 "$testsuite $T/redis-testsuite.sh"
+		guest testsuite "$STORE-testsuite.tap" 14400 "$testsuite REDIS_TREE=$tree $T/redis-testsuite.sh"
 		;;
-	*) die "REDIS_CHECKS: unknown check '$c' (consistency, launcher, cgroup, testsuite)" ;;
+	abi)
+		guest abi abi-probe.tap 900 \
+			"REDIS_SERVER=$server SYSTEM_REDIS_SERVER=$plain ASYNC_FORK_RUN=$BUILD/tools/async-fork-run $T/abi-probe-test.sh >/tmp/abi-probe.tap; rc=\$?; cp /tmp/abi-probe.tap \$GUEST_OUT/; cat /tmp/abi-probe.tap; exit \$rc"
+		;;
+	*) die "REDIS_CHECKS: unknown check '$c' (consistency, launcher, cgroup, testsuite, abi)" ;;
 	esac
 done
 

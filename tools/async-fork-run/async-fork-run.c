@@ -3,12 +3,16 @@
  * async-fork-run: run a program with async fork turned on.
  *
  *	async-fork-run [--once] [--strict] PROGRAM [ARGS...]
+ *	async-fork-run --never PROGRAM [ARGS...]
  *
  * Sets the calling process's async fork mode with prctl(PR_SET_ASYNC_FORK)
  * and execs PROGRAM.  The mode lives in the mm and is kept across execve(),
  * so every fork() PROGRAM makes (with --once: only its first one) is an
  * async fork, without changing or rebuilding PROGRAM.  Children inherit
- * the mode, so their forks are async as well.
+ * the mode, so their forks are async as well.  --never does the opposite:
+ * PROGRAM's forks stay plain even in a memory cgroup whose
+ * memory.async_fork is 1 (PR_ASYNC_FORK_NEVER); on a kernel without async
+ * fork it just runs PROGRAM, whose forks are plain there anyway.
  *
  * It first probes with prctl(PR_GET_ASYNC_FORK, PR_ASYNC_FORK_PROBE) and
  * sets nothing on a kernel that does not answer it: there it prints one
@@ -37,6 +41,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: " PROG " [--once] [--strict] PROGRAM [ARGS...]\n"
+		"       " PROG " --never PROGRAM [ARGS...]\n"
 		"\n"
 		"Run PROGRAM with async fork: its fork()s return before the\n"
 		"child's page tables are copied (the child still sees memory as\n"
@@ -45,6 +50,8 @@ static void usage(FILE *f)
 		"\n"
 		"  --once    only the first fork PROGRAM makes is async\n"
 		"  --strict  without async fork, fail instead of running PROGRAM\n"
+		"  --never   no fork of PROGRAM is async, not even in a cgroup\n"
+		"            with memory.async_fork set to 1\n"
 		"  --help    show this help\n"
 		"  --        end of options\n"
 		"\n"
@@ -56,12 +63,16 @@ static void usage(FILE *f)
 int main(int argc, char *argv[])
 {
 	unsigned long mode = PR_ASYNC_FORK_ON;
-	bool strict = false;
+	bool strict = false, once = false, never = false;
 	int i, err;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--once")) {
+			once = true;
 			mode = PR_ASYNC_FORK_ONCE;
+		} else if (!strcmp(argv[i], "--never")) {
+			never = true;
+			mode = PR_ASYNC_FORK_NEVER;
 		} else if (!strcmp(argv[i], "--strict")) {
 			strict = true;
 		} else if (!strcmp(argv[i], "--help") ||
@@ -80,6 +91,11 @@ int main(int argc, char *argv[])
 			break;	/* PROGRAM */
 		}
 	}
+	if (never && (once || strict)) {
+		fprintf(stderr, PROG ": --never goes with neither --once nor --strict\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
 	if (i >= argc) {
 		fprintf(stderr, PROG ": no program given\n");
 		usage(stderr);
@@ -94,9 +110,11 @@ int main(int argc, char *argv[])
 				strerror(errno), argv[i]);
 			return 1;
 		}
-		fprintf(stderr,
-			PROG ": warning: this kernel lacks async fork (probe with PR_GET_ASYNC_FORK: %s); %s runs with ordinary forks\n",
-			strerror(errno), argv[i]);
+		/* With --never: its forks are plain there, nothing to say. */
+		if (!never)
+			fprintf(stderr,
+				PROG ": warning: this kernel lacks async fork (probe with PR_GET_ASYNC_FORK: %s); %s runs with ordinary forks\n",
+				strerror(errno), argv[i]);
 	} else if (prctl(PR_SET_ASYNC_FORK, mode, 0UL, 0UL, 0UL)) {
 		fprintf(stderr, PROG ": PR_SET_ASYNC_FORK: %s\n",
 			strerror(errno));

@@ -54,6 +54,9 @@
 #ifndef PR_ASYNC_FORK_ONCE
 # define PR_ASYNC_FORK_ONCE	2
 #endif
+#ifndef PR_ASYNC_FORK_NEVER
+# define PR_ASYNC_FORK_NEVER	3	/* not even in a cgroup that asks */
+#endif
 
 /* arg2 of PR_GET_ASYNC_FORK. */
 #ifndef PR_ASYNC_FORK_MODE

@@ -9,7 +9,9 @@
 #   STATIC_FORK_FORKS  how many forks the program makes (default 3)
 #
 # Test 3 expects this script itself to run with async fork off (not under
-# async-fork-run), like any ordinary process.
+# async-fork-run), like any ordinary process.  Tests 7 and 8 make a cgroup
+# under /sys/fs/cgroup with memory.async_fork=1 (root, cgroup2 with the
+# memory controller; skipped without them).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -33,16 +35,18 @@ counter() {
 		/proc/vmstat 2>/dev/null
 }
 
+cg=
 restore_sysctl() {
 	if [ -n "$sysctl_saved" ]; then
 		echo "$sysctl_saved" >"$sysctl" ||
 			echo "# could not restore vm.async_fork to $sysctl_saved"
 	fi
+	[ -z "$cg" ] || rmdir "$cg" 2>/dev/null || echo "# could not remove $cg"
 }
 trap restore_sysctl EXIT
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..8"
 
 for f in "$run" "$prog"; do
 	if [ ! -x "$f" ]; then
@@ -142,6 +146,73 @@ if [ $rc -eq 127 ] && printf '%s\n' "$out" | grep -qF "async-fork-run: $missing:
 else
 	echo "# exit status $rc, expected 127 and \"async-fork-run: $missing: ...\""
 	not_ok 5 "$desc5"
+fi
+
+# 6: --never with --once or --strict makes no sense.
+desc6="async-fork-run --never with --once or --strict fails with usage"
+rc1=0 rc2=0
+out=$("$run" --never --once "$prog" 2>&1 >/dev/null) || rc1=$?
+"$run" --strict --never "$prog" >/dev/null 2>&1 || rc2=$?
+printf '%s\n' "$out" | head -n 1 | diag
+if [ $rc1 -eq 2 ] && [ $rc2 -eq 2 ] && printf '%s\n' "$out" | grep -q -- "--never"; then
+	ok 6 "$desc6"
+else
+	echo "# exit status $rc1 and $rc2, expected 2 and a message naming --never"
+	not_ok 6 "$desc6"
+fi
+
+# in_cgroup CMD...: run CMD in $cg, as a service manager starts a service;
+# sets out, rc and delta (the async_fork counter's change).
+in_cgroup() {
+	local before after
+	before=$(counter)
+	# shellcheck disable=SC2016 # the inner shell's $$ and $1
+	out=$(sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$cg" "$@" 2>&1)
+	rc=$?
+	after=$(counter)
+	delta=$((after - before))
+	printf '%s\n' "$out" | diag
+}
+
+# 7 and 8: in a cgroup whose memory.async_fork is 1, the program forks
+# async on its own; under async-fork-run --never it does not.
+desc7="the program in a cgroup with memory.async_fork=1 forks async"
+desc8="the same program there under async-fork-run --never forks plain"
+cgroot=/sys/fs/cgroup
+why=
+if [ "$sysctl_now" != 1 ]; then
+	why="vm.async_fork is ${sysctl_now:-missing}, not 1"
+elif [ "$(id -u)" != 0 ] || ! grep -qw memory "$cgroot/cgroup.controllers" 2>/dev/null; then
+	why="needs root and a cgroup2 memory controller at $cgroot"
+elif ! echo +memory >"$cgroot/cgroup.subtree_control" 2>/dev/null ||
+	! mkdir "$cgroot/launcher-test.$$"; then
+	why="cannot make a cgroup with the memory controller under $cgroot"
+else
+	cg=$cgroot/launcher-test.$$
+	if ! echo 1 >"$cg/memory.async_fork"; then
+		why="no memory.async_fork to set in $cg"
+	fi
+fi
+if [ -n "$why" ]; then
+	skip 7 "$desc7" "$why"
+	skip 8 "$desc8" "$why"
+else
+	in_cgroup "$prog"
+	if [ $rc -eq 0 ] && [ $delta -ge "$nr_forks" ] &&
+		printf '%s\n' "$out" | grep -q "all snapshots correct"; then
+		ok 7 "$desc7 (async_fork +$delta)"
+	else
+		echo "# exit status $rc, async_fork +$delta, expected 0 and at least +$nr_forks"
+		not_ok 7 "$desc7"
+	fi
+	in_cgroup "$run" --never "$prog"
+	if [ $rc -eq 0 ] && [ $delta -eq 0 ] &&
+		printf '%s\n' "$out" | grep -q "all snapshots correct"; then
+		ok 8 "$desc8 (async_fork +0)"
+	else
+		echo "# exit status $rc, async_fork +$delta, expected 0 and +0"
+		not_ok 8 "$desc8"
+	fi
 fi
 
 exit $failed

@@ -16,7 +16,8 @@
 # at the end.  Exits non-zero on any failure.
 #
 # Environment:
-#   REDIS_SERVER   the server binary (default /usr/bin/redis-server)
+#   REDIS_SERVER   the server binary (default /usr/bin/redis-server; or an
+#                  unmodified valkey-server)
 #   DATASET_MB     target used_memory (default 64)
 #   REDIS_PORT     the server (default 6379); REDIS_CHECK_PORT (6380)
 #   REDIS_WORKDIR  where the working directories go (default /tmp)
@@ -52,7 +53,7 @@ trap '' PIPE
 rm -rf "$WORK"
 mkdir -p "$WORK/bin" "$WORK/check"
 # The servers run from tmpfs: nothing of theirs touches the 9p root.
-cp "$SERVER" "$WORK/bin/redis-server"
+cp "$SERVER" "$WORK/bin/${SERVER##*/}"
 nap_init "$WORK"
 cg=$CGROOT/redis-cgroup.$$
 saved_mode=$(cat "$SYSCTL")
@@ -84,7 +85,7 @@ echo 1 >"$cg/memory.async_fork"
 
 out "TAP version 13"
 out "1..8"
-out "# redis-cgroup: $("$WORK/bin/redis-server" --version | sed 's/ sha=.*//') ($SERVER), kernel $(uname -r), vm.async_fork=1, DATASET_MB=$DATASET_MB"
+out "# redis-cgroup: $("$WORK/bin/${SERVER##*/}" --version | sed 's/ sha=.*//') ($SERVER), kernel $(uname -r), vm.async_fork=1, DATASET_MB=$DATASET_MB"
 
 n=0
 failures=0
@@ -108,16 +109,16 @@ place() {
 		# server: what a service manager or a container runtime does.
 		# shellcheck disable=SC2016 # $$ and $1 are the inner shell's
 		REDIS_SERVER_CMD=(bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"'
-			_ "$cg" "$WORK/bin/redis-server")
+			_ "$cg" "$WORK/bin/${SERVER##*/}")
 	else
-		REDIS_SERVER_CMD=("$WORK/bin/redis-server")
+		REDIS_SERVER_CMD=("$WORK/bin/${SERVER##*/}")
 	fi
 	start_server "$PORT" "$dir"
 	pid=$(server_pid "$dir/redis.pid") || die "no pid file in $dir"
 	word=$(sed -n 's/^AsyncFork:\t//p' "/proc/$pid/status")
 	ok=0
 	[ "$word" = "$want" ] && ok=1
-	check $ok "$where: AsyncFork: of redis-server ($pid) is '$word', expected '$want'"
+	check $ok "$where: AsyncFork: of ${SERVER##*/} ($pid) is '$word', expected '$want'"
 
 	populate "$PORT" "$DATASET_MB" "$where: "
 	rq "$PORT" DEBUG DIGEST
@@ -144,7 +145,7 @@ place() {
 	stop_server "$PORT" "$dir"
 
 	cp "$dir/dump.rdb" "$WORK/check/dump.rdb"
-	REDIS_SERVER_CMD=("$WORK/bin/redis-server")
+	REDIS_SERVER_CMD=("$WORK/bin/${SERVER##*/}")
 	start_server "$CHECK_PORT" "$WORK/check"
 	rq "$CHECK_PORT" DEBUG DIGEST
 	ok=0

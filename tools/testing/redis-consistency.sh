@@ -36,9 +36,9 @@
 #   ROUNDS         snapshots per mode (default 20)
 #   MODES          "rdb aof" (default), or one of them
 #   VALUE_SIZE     bytes per DEBUG POPULATE value (default 1000)
-#   REDIS_SERVER   the server binary (default build/redis/src/redis-server);
-#                  copied to tmpfs with redis-benchmark from the same place
-#                  (or from PATH)
+#   REDIS_SERVER   the server binary (default build/redis/src/redis-server;
+#                  or a valkey-server); copied to tmpfs with redis-benchmark
+#                  (valkey-benchmark) from the same place (or from PATH)
 #   LAUNCHER       a command the server runs under, e.g.
 #                  build/tools/async-fork-run (default none)
 #   FORK_ASYNC     yes|no: the server's fork-async setting; default yes
@@ -74,9 +74,12 @@ for m in $MODES; do
 	case $m in rdb | aof) ;; *) die "MODES: unknown mode '$m' (rdb, aof)" ;; esac
 done
 [ -x "$SERVER" ] || die "$SERVER is missing (run scripts/build-redis.sh, or set REDIS_SERVER)"
-bench=$(dirname "$SERVER")/redis-benchmark
-[ -x "$bench" ] || bench=$(command -v redis-benchmark) ||
-	die "no redis-benchmark next to $SERVER or in PATH"
+# Redis or Valkey: redis-server with redis-benchmark, valkey-server with
+# valkey-benchmark.
+srv=${SERVER##*/}
+bench=$(dirname "$SERVER")/${srv%-server}-benchmark
+[ -x "$bench" ] || bench=$(command -v "${srv%-server}-benchmark") ||
+	die "no ${srv%-server}-benchmark next to $SERVER or in PATH"
 need_tool mkfifo sort awk cp
 launcher=()
 if [ -n "$LAUNCHER" ]; then
@@ -96,12 +99,12 @@ trap '' PIPE
 # The servers run from tmpfs: nothing of theirs touches the 9p root.
 rm -rf "$WORK"
 mkdir -p "$WORK/bin" "$WORK/main" "$WORK/check"
-cp "$SERVER" "$WORK/bin/redis-server"
-cp "$bench" "$WORK/bin/redis-benchmark"
+cp "$SERVER" "$WORK/bin/$srv"
+cp "$bench" "$WORK/bin/${bench##*/}"
 nap_init "$WORK"
-main_cmd=("${launcher[@]}" "$WORK/bin/redis-server")
+main_cmd=("${launcher[@]}" "$WORK/bin/$srv")
 [ "$FORK_ASYNC" = none ] || main_cmd+=(--fork-async "$FORK_ASYNC")
-check_cmd=("$WORK/bin/redis-server")
+check_cmd=("$WORK/bin/$srv")
 tap=$WORK/redis-consistency.tap
 : >"$tap"
 out() { printf '%s\n' "$*" | tee -a "$tap"; }
@@ -152,7 +155,7 @@ arm_writers() {
 	# digits): delete, rewrite, append to, overwrite in place; and bump
 	# counters.  Each __rand_int__ is drawn on its own.
 	arm_writer "$WORK/writer-mixed.log" \
-		"$WORK/bin/redis-benchmark" -h 127.0.0.1 -p "$PORT" -c 2 -n 1000000000 \
+		"$WORK/bin/${bench##*/}" -h 127.0.0.1 -p "$PORT" -c 2 -n 1000000000 \
 		-r "$nkeys" -q EVAL "
 local n = tonumber(ARGV[1])
 local k = 'key:' .. n
@@ -164,7 +167,7 @@ elseif op == 3 then return redis.call('SETRANGE', k, 0, 'after-fork')
 else return redis.call('INCRBY', 'ctr:' .. (n % 1000), 1) end" 0 __rand_int__ __rand_int__
 	# New keys, counters, and a growing set and hash.
 	arm_writer "$WORK/writer-new.log" \
-		"$WORK/bin/redis-benchmark" -h 127.0.0.1 -p "$PORT" -c 2 -n 20000 -l \
+		"$WORK/bin/${bench##*/}" -h 127.0.0.1 -p "$PORT" -c 2 -n 20000 -l \
 		-r "$NEW_KEYS" -d 64 -t set,incr,sadd,hset -q
 	wait_writers_stopped
 }
@@ -182,7 +185,7 @@ check_load() { # config args
 sysctl=/proc/sys/vm/async_fork
 vm_mode=none
 [ -r "$sysctl" ] && vm_mode=$(cat "$sysctl")
-version=$("$WORK/bin/redis-server" --version)
+version=$("$WORK/bin/$srv" --version)
 nmodes=0
 for _ in $MODES; do nmodes=$((nmodes + 1)); done
 out "TAP version 13"

@@ -1,8 +1,9 @@
 #!/bin/bash
-# Runs inside the guest: Redis's own test suite (runtest) for the units that
-# fork the most (snapshots, AOF rewrites, replication), with the patched
-# build/redis server set to "fork-async yes" (and, if asked, "no"), one
-# runtest per unit.  The tree is copied to tmpfs first: the tests write
+# Runs inside the guest: the store's own test suite (runtest) for the units
+# that fork the most (snapshots, AOF rewrites, replication), with the patched
+# server set to "fork-async yes" (and, if asked, "no"), one runtest per unit.
+# The store is Redis (build/redis) or Valkey (build/valkey: a tree with
+# src/valkey-server).  The tree is copied to tmpfs first: the tests write
 # their servers' files under tests/tmp, and a server writing to the 9p root
 # would pin pages and fork synchronously.
 #
@@ -14,29 +15,43 @@
 #
 # Environment:
 #   UNITS        the units (default: integration/rdb integration/aof
-#                integration/replication unit/other)
+#                integration/replication unit/other; for Valkey also
+#                integration/replication once more with dual-channel
+#                replication on, and integration/dual-channel-replication).
+#                A unit may name a config every server of its run gets,
+#                UNIT:NAME=VALUE (runtest --config NAME VALUE)
 #   FORK_ASYNC   the settings to run each unit with (default "yes";
 #                "yes no" for both)
-#   REDIS_TREE   the built Redis tree (default build/redis)
+#   REDIS_TREE   the built tree (default build/redis)
 #   CLIENTS      runtest --clients (default 1: one unit per runtest anyway)
 #   TIMEOUT      runtest --timeout, seconds without progress (default 1200)
 #   TAGS         runtest --tags, e.g. "-slow" (default: all tests)
 #   RUNTEST_ARGS more runtest arguments
 #   SKIP_TESTS   newline-separated test names or /regexps to skip (default:
-#                the tests known to be broken in the source itself, below)
+#                the tests known to be broken in Debian's Redis, below;
+#                none for Valkey)
 #   REDIS_WORKDIR where the copy goes (default /tmp)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/lib.sh"
 export LC_ALL=C
 
-UNITS=${UNITS:-integration/rdb integration/aof integration/replication unit/other}
 FORK_ASYNC=${FORK_ASYNC:-yes}
 TREE=${REDIS_TREE:-$TOP/build/redis}
+# The store: its programs are src/$store-server, src/$store-cli, ...
+store=redis
+[ -x "$TREE/src/valkey-server" ] && store=valkey
+if [ "$store" = valkey ]; then
+	UNITS=${UNITS:-integration/rdb integration/aof integration/replication
+		integration/replication:dual-channel-replication-enabled=yes
+		integration/dual-channel-replication unit/other}
+else
+	UNITS=${UNITS:-integration/rdb integration/aof integration/replication unit/other}
+fi
 CLIENTS=${CLIENTS:-1}
 TIMEOUT=${TIMEOUT:-1200}
 TAGS=${TAGS:-}
-WORK=${REDIS_WORKDIR:-/tmp}/redis-testsuite
+WORK=${REDIS_WORKDIR:-/tmp}/$store-testsuite
 # Known failures that have nothing to do with async fork:
 # - Debian's CVE-2026-23631 backport adds a test that sets
 #   repl-diskless-load to "yes", a value Redis 7.0 rejects; the exception
@@ -44,37 +59,41 @@ WORK=${REDIS_WORKDIR:-/tmp}/redis-testsuite
 # ("replica can handle EINTR if use diskless load" failed in the guest
 # with fork-async yes and no until the guest kernel had POSIX timers: it
 # needs Redis's watchdog, which setitimer() drives.)
-SKIP_TESTS=${SKIP_TESTS-/^Fullsync should not free scripting engine on a replica}
+default_skips=""
+[ "$store" = redis ] && default_skips="/^Fullsync should not free scripting engine on a replica"
+SKIP_TESTS=${SKIP_TESTS-$default_skips}
 
 need_tool tclsh tar awk
-[ -x "$TREE/src/redis-server" ] && [ -x "$TREE/runtest" ] ||
-	die "no built Redis tree in $TREE (run scripts/build-redis.sh)"
+[ -x "$TREE/src/$store-server" ] && [ -x "$TREE/runtest" ] ||
+	die "no built Redis or Valkey tree in $TREE (run scripts/build-redis.sh or build-valkey.sh)"
 for v in $FORK_ASYNC; do
 	case $v in yes | no) ;; *) die "FORK_ASYNC: '$v' is not yes or no" ;; esac
 done
 for u in $UNITS; do
-	[ -f "$TREE/tests/$u.tcl" ] || die "no test unit $u ($TREE/tests/$u.tcl)"
+	case ${u#*:} in "$u" | ?*=*) ;; *) die "UNITS: '$u' is not UNIT or UNIT:NAME=VALUE" ;; esac
+	[ -f "$TREE/tests/${u%%:*}.tcl" ] || die "no test unit ${u%%:*} ($TREE/tests/${u%%:*}.tcl)"
 done
 
 # The tree without objects and dependencies: runtest, the tests, the
-# binaries (the tests run src/redis-server, redis-cli, redis-benchmark,
-# redis-check-aof, redis-check-rdb).
+# binaries (the tests run src/$store-server, -cli, -benchmark, -check-aof,
+# -check-rdb, -sentinel).
 rm -rf "$WORK"
 mkdir -p "$WORK/tree" "$WORK/logs"
-(cd "$TREE" && tar -cf - --exclude=tests/tmp/'*' runtest redis.conf tests \
-	src/redis-server src/redis-cli src/redis-benchmark src/redis-check-aof \
-	src/redis-check-rdb src/redis-sentinel) | tar -C "$WORK/tree" -xf - ||
-	die "cannot copy $TREE to $WORK"
+progs=""
+for p in server cli benchmark check-aof check-rdb sentinel; do progs="$progs src/$store-$p"; done
+# shellcheck disable=SC2086 # the program list
+(cd "$TREE" && tar -cf - --exclude=tests/tmp/'*' runtest "$store.conf" tests $progs) |
+	tar -C "$WORK/tree" -xf - || die "cannot copy $TREE to $WORK"
 mkdir -p "$WORK/tree/tests/tmp"
-tap=$WORK/redis-testsuite.tap
+tap=$WORK/$store-testsuite.tap
 : >"$tap"
 out() { printf '%s\n' "$*" | tee -a "$tap"; }
 
 copy_out() {
 	if [ -n "${GUEST_OUT:-}" ] && [ -d "$GUEST_OUT" ]; then
-		cp "$tap" "$GUEST_OUT/redis-testsuite.tap" || true
-		mkdir -p "$GUEST_OUT/redis-testsuite-logs" &&
-			cp "$WORK"/logs/*.log "$GUEST_OUT/redis-testsuite-logs/" 2>/dev/null || true
+		cp "$tap" "$GUEST_OUT/${tap##*/}" || true
+		mkdir -p "$GUEST_OUT/$store-testsuite-logs" &&
+			cp "$WORK"/logs/*.log "$GUEST_OUT/$store-testsuite-logs/" 2>/dev/null || true
 	fi
 }
 trap copy_out EXIT
@@ -101,7 +120,7 @@ vm_mode=none
 
 out "TAP version 13"
 out "1..$nunits"
-out "# redis-testsuite: $("$WORK/tree/src/redis-server" --version | sed 's/ sha=.*//')"
+out "# $store-testsuite: $("$WORK/tree/src/$store-server" --version | sed 's/ sha=.*//')"
 out "# kernel $(uname -r), $(nproc) CPUs, vm.async_fork=$vm_mode; runtest ${args[*]}"
 
 n=0
@@ -112,12 +131,18 @@ total_time=0
 for fa in $FORK_ASYNC; do
 	for unit in $UNITS; do
 		n=$((n + 1))
-		log=$WORK/logs/${unit//\//-}.fork-async-$fa.log
+		file=${unit%%:*}
+		extra=()
+		if [ "$file" != "$unit" ]; then
+			kv=${unit#*:}
+			extra=(--config "${kv%%=*}" "${kv#*=}")
+		fi
+		log=$WORK/logs/${unit//[\/:=]/-}.fork-async-$fa.log
 		before=$(vm_async)
 		t0=$EPOCHSECONDS
 		rc=0
-		(cd "$WORK/tree" && TERM=dumb ./runtest --single "$unit" --config fork-async "$fa" \
-			"${args[@]}" </dev/null) >"$log" 2>&1 || rc=$?
+		(cd "$WORK/tree" && TERM=dumb ./runtest --single "$file" --config fork-async "$fa" \
+			"${extra[@]}" "${args[@]}" </dev/null) >"$log" 2>&1 || rc=$?
 		secs=$((EPOCHSECONDS - t0))
 		after=$(vm_async)
 		total_time=$((total_time + secs))
