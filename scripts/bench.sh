@@ -38,10 +38,14 @@
 #   REDIS_GAP (4 s), REDIS_CONFIGS ("plain thp async alt plain:4096
 #   async:4096 plain:16 async:16": CFG:MB for a dataset of MB MiB instead
 #   of REDIS_MB, below 64 MiB a floor that the report sets beside the
-#   targets; alt: one server, its BGSAVEs alternating plain and async fork),
+#   targets; alt: one server, its BGSAVEs alternating plain and async fork;
+#   valkey-CFG[:MB], e.g. valkey-async, the same with the Valkey server;
+#   when build/valkey/src/valkey-server exists (scripts/build-valkey.sh),
+#   the default adds valkey-plain valkey-async),
 #   REDIS_ALT_SAVES (6: BGSAVEs of an alt configuration),
 #   REDIS_SERVER (build/redis/src/redis-server when it has the fork-async
-#   option, else Debian's), SMALL_FORKS (1000), SMALL_REPS (10).
+#   option, else Debian's), VALKEY_SERVER (build/valkey/src/valkey-server,
+#   for the valkey- configurations), SMALL_FORKS (1000), SMALL_REPS (10).
 #
 # Quick look (no unpatched kernel build):
 #   BENCH_PARTS="fork redis small" FORK_SIZES=256 REDIS_MB=128 BENCH_MEM=4096 scripts/bench.sh
@@ -61,8 +65,8 @@ results=${BENCH_RESULTS:-$TOP/results/bench}
 work=$BUILD/bench
 base_tree=$BUILD/linux-base
 guest_vars="FORK_SIZES FORK_REPS FORK_SPARSE_GIB REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS
-REDIS_GET_PCT REDIS_SAVES REDIS_ALT_SAVES REDIS_IDLE_SAVES REDIS_GAP REDIS_CONFIGS REDIS_SERVER SMALL_FORKS
-SMALL_REPS"
+REDIS_GET_PCT REDIS_SAVES REDIS_ALT_SAVES REDIS_IDLE_SAVES REDIS_GAP REDIS_CONFIGS REDIS_SERVER VALKEY_SERVER
+SMALL_FORKS SMALL_REPS"
 
 guest_parts=""
 run_base=false
@@ -90,6 +94,16 @@ for v in BENCH_PARTS BENCH_MEM BENCH_CPUS BENCH_SMALL_PAIRS $guest_vars; do
 done
 rerun="${rerun# } make bench"
 rerun=${rerun# }
+
+# Valkey beside Redis by default once it is built (scripts/build-valkey.sh):
+# guest-bench.sh's default configurations and valkey-plain valkey-async.
+# Set after the rerun command, which on this machine does the same.
+if [ -z "${REDIS_CONFIGS:-}" ] && [ -x "$BUILD/valkey/src/valkey-server" ]; then
+	REDIS_CONFIGS=$(sed -n 's/^REDIS_CONFIGS=\${REDIS_CONFIGS:-"\([^"]*\)"}$/\1/p' "$B/guest-bench.sh")
+	[ -n "$REDIS_CONFIGS" ] || die "no default REDIS_CONFIGS in $B/guest-bench.sh"
+	REDIS_CONFIGS="$REDIS_CONFIGS valkey-plain valkey-async"
+	note "bench: build/valkey is there: REDIS_CONFIGS=\"$REDIS_CONFIGS\""
+fi
 
 # ---- build ------------------------------------------------------------------
 if [ "$do_build" = 1 ]; then

@@ -9,7 +9,7 @@ set -eu
 PKGS="build-essential git ccache flex bison bc libelf-dev libssl-dev
 pahole cpio xz-utils rsync kmod python3 gawk qemu-system-x86
 busybox-static liburing-dev redis-server redis-tools stress-ng
-libcap-dev libnuma-dev gnuplot-nox linux-config-6.12 strace"
+libcap-dev libnuma-dev gnuplot-nox linux-config-6.12 strace runc curl"
 for group in "$@"; do
 	case $group in
 	# The kernel's bindeb-pkg runs dpkg-buildpackage and debhelper's dh_*

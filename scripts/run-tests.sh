@@ -79,16 +79,17 @@ if [ "${abi_build_failed:-}" = yes ]; then
 fi
 taps="$taps $results/abi-probe-host.tap"
 
-# 2. An unmodified static program under the async-fork-run launcher, and
-#    the ABI rule test of 1d on the kernel with the series (the probe
-#    answered: PR_SET_ASYNC_FORK only after it).
+# 2. An unmodified static program under the async-fork-run launcher, the
+#    ABI rule test of 1d on the kernel with the series (the probe
+#    answered: PR_SET_ASYNC_FORK only after it), and the cgroup switch
+#    set as operators deploy it (runc, the systemd drop-in).
 if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config"; then
-	note "launcher and ABI probe tests in the guest"
+	note "launcher, ABI probe and deployment tests in the guest"
 	mkdir -p "$results/launcher"
 	rc=0
 	"$S/run-guest.sh" -q -o "$results/launcher" -t 900 -- \
-		"$TOP/tools/testing/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; $abi_env $TOP/tools/testing/abi-probe-test.sh | tee \$GUEST_OUT/abi-probe.tap" || rc=$?
-	for t in launcher abi-probe; do
+		"$TOP/tools/testing/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; $TOP/tools/testing/deploy-test.sh | tee \$GUEST_OUT/deploy.tap; $abi_env $TOP/tools/testing/abi-probe-test.sh | tee \$GUEST_OUT/abi-probe.tap" || rc=$?
+	for t in launcher deploy abi-probe; do
 		if [ -s "$results/launcher/$t.tap" ]; then
 			# Nest the results one level, as the summariser counts leaves.
 			sed 's/^/# /' "$results/launcher/$t.tap" >"$results/$t.tap"

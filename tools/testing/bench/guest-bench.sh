@@ -22,7 +22,10 @@
 #          copies almost nothing, under the same load); before the
 #          client load starts (not for alt), REDIS_IDLE_SAVES BGSAVEs of
 #          the full server alternate with as many of an empty twin server:
-#          latest_fork_usec without load, and its floor
+#          latest_fork_usec without load, and its floor.  A configuration
+#          prefixed valkey- (valkey-plain, valkey-async, valkey-alt,
+#          valkey-thp, each with :MB or not) runs VALKEY_SERVER instead,
+#          under the same load and redis-cli, tagged valkey-CFG[-MBm]
 #
 # Everything measured writes to /tmp (tmpfs) only: a process that writes
 # to the 9p share pins its pages and forks synchronously from then on.  The
@@ -37,7 +40,9 @@
 # REDIS_CONFIGS ["plain thp async alt plain:4096 async:4096 plain:16
 # async:16"],
 # REDIS_SERVER [build/redis/src/redis-server if it has the fork-async
-# option, else Debian's redis-server], SMALL_FORKS [1000], SMALL_REPS [10].
+# option, else Debian's redis-server], VALKEY_SERVER
+# [build/valkey/src/valkey-server, from scripts/build-valkey.sh; only for
+# valkey- configurations], SMALL_FORKS [1000], SMALL_REPS [10].
 set -eu -o pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/../../../scripts/lib.sh"
@@ -233,9 +238,27 @@ part_fork() {
 
 # ---- Redis ---------------------------------------------------------------------
 # The server binary: the patched build (fork-async option) when there is
-# one, Debian's otherwise; the same one for every configuration.
+# one, Debian's otherwise; the same one for every configuration but the
+# valkey- ones, which run valkey_bin.
 redis_bin=/usr/bin/redis-server
 async_how=""
+valkey_bin=${VALKEY_SERVER:-$BUILD/valkey/src/valkey-server}
+valkey_async_how=""
+# server_bin, server_async_how: those of the current configuration.
+server_bin=""
+server_async_how=""
+
+# async_how_of BIN: how an async configuration of server BIN forks async.
+async_how_of() {
+	if grep -q -a -F 'fork-async' "$1"; then
+		echo "fork-async yes"
+	elif [ -x "$TOOLS/async-fork-run" ]; then
+		echo "async-fork-run"
+	else
+		echo "vm.async_fork=2"
+	fi
+}
+
 choose_server() {
 	local patched=$BUILD/redis/src/redis-server
 	if [ -n "${REDIS_SERVER:-}" ]; then
@@ -246,13 +269,14 @@ choose_server() {
 		redis_bin=$(command -v redis-server)
 	fi
 	[ -x "$redis_bin" ] || die "no redis-server at $redis_bin"
-	if grep -q -a -F 'fork-async' "$redis_bin"; then
-		async_how="fork-async yes"
-	elif [ -x "$TOOLS/async-fork-run" ]; then
-		async_how="async-fork-run"
-	else
-		async_how="vm.async_fork=2"
-	fi
+	async_how=$(async_how_of "$redis_bin")
+}
+
+# choose_valkey: valkey_bin must be there when a configuration asks for it.
+choose_valkey() {
+	[ -x "$valkey_bin" ] ||
+		die "no valkey-server at $valkey_bin (build it: scripts/build-valkey.sh; or set VALKEY_SERVER)"
+	valkey_async_how=$(async_how_of "$valkey_bin")
 }
 
 rinfo() { # section field
@@ -311,10 +335,10 @@ quiet_saves() {
 }
 
 # start_redis PORT DIR: the server of the current configuration
-# (redis_args, redis_launcher) on PORT with its files in DIR.
+# (server_bin, redis_args, redis_launcher) on PORT with its files in DIR.
 start_redis() {
 	local port=$1 dir=$2 i
-	"${redis_launcher[@]}" "$redis_bin" --bind 127.0.0.1 --port "$port" --save '' \
+	"${redis_launcher[@]}" "$server_bin" --bind 127.0.0.1 --port "$port" --save '' \
 		--appendonly no --dir "$dir" --dbfilename dump.rdb \
 		--daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
 		--enable-debug-command local --protected-mode yes "${redis_args[@]}" ||
@@ -339,14 +363,24 @@ stop_redis() {
 
 # run_redis_config CFG[:MB]: CFG is plain, thp, async or alt; with :MB a
 # dataset of MB MiB instead of REDIS_MB, and the results are tagged
-# CFG-MBm.
+# CFG-MBm.  CFG valkey-X: X with the Valkey server, tagged valkey-X[-MBm].
 run_redis_config() {
 	local cfg=${1%%:*} mb=$REDIS_MB tag=${1%%:*} pid dir
 	local target keys base used i before after huge0 huge1 rc=0
-	local saves=$REDIS_SAVES alt=()
+	local saves=$REDIS_SAVES alt=() store="" build="make redis"
 	case $1 in *:*)
 		mb=${1#*:}
 		tag=$cfg-${mb}m
+		;;
+	esac
+	server_bin=$redis_bin
+	server_async_how=$async_how
+	case $cfg in valkey-*)
+		store=valkey
+		cfg=${cfg#valkey-}
+		server_bin=$valkey_bin
+		server_async_how=$valkey_async_how
+		build=scripts/build-valkey.sh
 		;;
 	esac
 	dir=/tmp/redis-$tag
@@ -363,7 +397,7 @@ run_redis_config() {
 		redis_args=(--disable-thp no)
 		;;
 	async)
-		case $async_how in
+		case $server_async_how in
 		"fork-async yes") redis_args+=(--fork-async yes) ;;
 		async-fork-run) redis_launcher=("$TOOLS/async-fork-run") ;;
 		vm.async_fork=2) set_async 2 ;;
@@ -371,18 +405,18 @@ run_redis_config() {
 		;;
 	alt)
 		# The client switches fork-async before each BGSAVE.
-		[ "$async_how" = "fork-async yes" ] ||
-			die "redis $tag: alternating needs a redis-server with the fork-async option (make redis)"
+		[ "$server_async_how" = "fork-async yes" ] ||
+			die "redis $tag: alternating needs a ${store:-redis}-server with the fork-async option ($build)"
 		saves=$REDIS_ALT_SAVES
 		alt=(-a)
 		;;
-	*) die "unknown Redis configuration '$1' (plain, thp, async, alt, each with :MB or not)" ;;
+	*) die "unknown Redis configuration '$1' (plain, thp, async, alt, each with valkey- or not, with :MB or not)" ;;
 	esac
-	if grep -q -a -F 'fork-async' "$redis_bin" && [ "$cfg" != async ]; then
+	if grep -q -a -F 'fork-async' "$server_bin" && [ "$cfg" != async ]; then
 		redis_args+=(--fork-async no)
 	fi
 
-	say "redis $tag: starting $redis_bin ${redis_args[*]} ${redis_launcher[*]:+(via ${redis_launcher[*]})}"
+	say "redis $tag: starting $server_bin ${redis_args[*]} ${redis_launcher[*]:+(via ${redis_launcher[*]})}"
 	server_dir=$dir
 	start_redis "$PORT" "$dir"
 	pid=$(cat "$dir/redis.pid")
@@ -421,11 +455,12 @@ run_redis_config() {
 		echo "config=$cfg"
 		echo "tag=$tag"
 		echo "dataset_mb=$mb"
-		echo "server=$redis_bin"
-		echo "server_version=$("$redis_bin" --version | head -n 1)"
+		[ -z "$store" ] || echo "store=$store"
+		echo "server=$server_bin"
+		echo "server_version=$("$server_bin" --version | head -n 1)"
 		echo "server_args=${redis_args[*]}"
 		echo "launcher=${redis_launcher[*]}"
-		echo "async_how=$([ "$cfg" = async ] && echo "$async_how" || echo none)"
+		echo "async_how=$([ "$cfg" = async ] && echo "$server_async_how" || echo none)"
 		echo "vm_async_fork=$([ -r "$SYSCTL" ] && cat "$SYSCTL" || echo absent)"
 		echo "thp_enabled=$(sed 's/.*\[\(.*\)\].*/\1/' "$THP/enabled")"
 		echo "used_memory=$used"
@@ -451,10 +486,11 @@ run_redis_config() {
 }
 
 part_redis() {
-	local cfg mb mem_mib
+	local cfg mb mem_mib valkey=false
 	[ -r "$SYSCTL" ] || die "redis part needs the patched kernel (no $SYSCTL)"
 	mem_mib=$(($(sed -n 's/^MemAvailable: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024))
 	for cfg in $REDIS_CONFIGS; do
+		case $cfg in valkey-*) valkey=true ;; esac
 		mb=$REDIS_MB
 		case $cfg in *:*) mb=${cfg#*:} ;; esac
 		case $mb in '' | *[!0-9]*) die "REDIS_CONFIGS: '$cfg': the size must be a number (MiB)" ;; esac
@@ -465,10 +501,13 @@ part_redis() {
 		die "something already listens on port $PORT"
 	fi
 	choose_server
+	! $valkey || choose_valkey
 	# Redis's own advice; without it a big fork may fail under heuristic
 	# overcommit.
 	echo 1 >/proc/sys/vm/overcommit_memory
 	say "redis: $("$redis_bin" --version | head -n 1); async fork by: $async_how"
+	! $valkey ||
+		say "redis: valkey- configurations: $("$valkey_bin" --version | head -n 1); async fork by: $valkey_async_how"
 	for cfg in $REDIS_CONFIGS; do
 		run_redis_config "$cfg"
 		save

@@ -30,6 +30,8 @@ Files in RESULTS (all times in microseconds unless the name says otherwise):
   redis-fork-CFG.csv       every request around that BGSAVE's fork
                            (alt configurations: CFG-plainfork and
                            CFG-asyncfork, one BGSAVE of each kind)
+  CFG is a configuration's tag (plain, async-4096m, ...); valkey-CFG one of
+  the Valkey server, compared only with the other valkey- ones.
 """
 import argparse
 import bisect
@@ -64,38 +66,62 @@ WINDOW_TITLE = {
 # its fork copies almost nothing.  The report shows it beside the targets
 # instead of computing them for it.
 FLOOR_MIB = 64
+# The servers: Redis, and Valkey (REDIS_CONFIGS entries valkey-CFG), each
+# configuration compared only with those of its own server.
+STORES = ('', 'valkey-')
+STORE_NAME = {'': 'Redis', 'valkey-': 'Valkey'}
 # A Redis configuration's results are tagged CFG (dataset REDIS_MB) or
-# CFG-MBm (REDIS_CONFIGS entry CFG:MB).
-TAG_RE = re.compile(r'(%s)(?:-(\d+)m)?$' % '|'.join(REDIS_CFGS))
+# CFG-MBm (REDIS_CONFIGS entry CFG:MB); a Valkey one's valkey-CFG[-MBm].
+TAG_RE = re.compile(r'((?:valkey-)?)(%s)(?:-(\d+)m)?$' % '|'.join(REDIS_CFGS))
 
 
 def redis_tags(folder, prefix):
-    """The tags of the files PREFIX-TAG.csv in FOLDER: the default size
-    first, then by size; plain, thp, async within a size."""
+    """The tags of the files PREFIX-TAG.csv in FOLDER: Redis, then Valkey;
+    the default size first, then by size; plain, thp, async within a
+    size."""
     tags = []
     for f in os.listdir(folder):
         if f.startswith(prefix + '-') and f.endswith('.csv'):
             m = TAG_RE.match(f[len(prefix) + 1:-4])
             if m:
-                tags.append((int(m.group(2) or 0),
-                             REDIS_CFGS.index(m.group(1)), m.group(0)))
-    return [t for _, _, t in sorted(tags)]
+                tags.append((STORES.index(m.group(1)), int(m.group(3) or 0),
+                             REDIS_CFGS.index(m.group(2)), m.group(0)))
+    return [t for _, _, _, t in sorted(tags)]
 
 
-def tag_cfg(tag):
+def tag_store(tag):
+    """The server prefix of TAG: '' (Redis) or 'valkey-'."""
     return TAG_RE.match(tag).group(1)
 
 
+def tag_cfg(tag):
+    return TAG_RE.match(tag).group(2)
+
+
 def tag_title(tag):
-    t = CFG_TITLE[tag_cfg(tag)]
-    mb = TAG_RE.match(tag).group(2)
-    return t + (', %s MiB' % mb if mb else '')
+    """Redis: plain fork, 4 KiB pages; Valkey: Valkey, plain fork, ..."""
+    m = TAG_RE.match(tag)
+    t = CFG_TITLE[m.group(2)]
+    if m.group(1):
+        t = '%s, %s' % (STORE_NAME[m.group(1)], t)
+    return t + (', %s MiB' % m.group(3) if m.group(3) else '')
 
 
 def tag_with(tag, cfg):
-    """The tag of configuration CFG with TAG's dataset size."""
-    mb = TAG_RE.match(tag).group(2)
-    return cfg + ('-%sm' % mb if mb else '')
+    """The tag of configuration CFG with TAG's server and dataset size."""
+    m = TAG_RE.match(tag)
+    return m.group(1) + cfg + ('-%sm' % m.group(3) if m.group(3) else '')
+
+
+def stores_of(tags):
+    """The servers to report on: Redis always, Valkey when TAGS has it."""
+    return [s for s in STORES
+            if not s or any(tag_store(c) == s for c in tags)]
+
+
+def stores_title(tags):
+    """'Redis', or 'Redis and Valkey' when TAGS has Valkey's."""
+    return ' and '.join(STORE_NAME[s] for s in stores_of(tags))
 WARMUP_NS = 1_000_000_000       # requests of the first second are left out
 TS_BUCKET_NS = 10_000_000       # time-series bucket
 TS_MARGIN_NS = 1_000_000_000    # time series: this much before and after
@@ -596,13 +622,14 @@ def plot_redis(redis, results, work):
                     ','.join('%.3f' % (float(w[k] or 'nan') / 1000)
                              for k in ('p50_us', 'p99_us', 'p999_us',
                                        'max_us'))))
-    script = ('set title "Redis request latency, during snapshots and '
+    script = ('set title "%s request latency, during snapshots and '
               'outside"\nset style data histograms\nset style histogram '
               'clustered gap 1\nset style fill solid 0.8 border -1\n'
               'set logscale y 10\nset ylabel "ms"\nset grid ytics\n'
               'set key top left\nset xtics rotate by -20\n'
               "plot '%s' u 2:xtic(1) skip 1 t 'p50', '' u 3 skip 1 t 'p99', "
-              "'' u 4 skip 1 t 'p99.9', '' u 5 skip 1 t 'max'\n" % data)
+              "'' u 4 skip 1 t 'p99.9', '' u 5 skip 1 t 'max'\n" % (
+                  stores_title(cfgs), data))
     if gnuplot(work, 'redis-latency', script, results):
         made.append('redis-latency')
     ymax = 1
@@ -633,7 +660,7 @@ def plot_redis(redis, results, work):
                       "w vectors nohead lw 3 lc rgb variable "
                       "t 'vCPU stalled (black: 0, grey: 1)'" % sl)
         script = (
-            'set multiplot layout 2,1 title "Redis, %s: latency around '
+            'set multiplot layout 2,1 title "%s: latency around '
             'BGSAVE %s (the one with the slowest request)"\n'
             'set logscale y 10\nset grid\nset ylabel "ms"\nset yrange [0.01:%g]\n'
             'set key bottom left opaque\n'
@@ -651,7 +678,8 @@ def plot_redis(redis, results, work):
             'request at its start time)"\n'
             "plot '%s' u 1:($2/1000) skip 1 w p pt 7 ps 0.3 t 'request'%s\n"
             'unset multiplot\n' % (
-                sr['title'], b['idx'], ymax * 2, -TS_MARGIN_NS / 1e6,
+                sr['title'] if tag_store(c) else 'Redis, ' + sr['title'],
+                b['idx'], ymax * 2, -TS_MARGIN_NS / 1e6,
                 end_ms + TS_MARGIN_NS / 1e6, 0, end_ms, f0, max(f1, f0 + 0.5),
                 ts, stall_plot, -FORK_ZOOM_NS[0] / 1e6 + f0,
                 FORK_ZOOM_NS[1] / 1e6 + f0, fk, stall_plot))
@@ -964,12 +992,17 @@ def report(args):
         lat[c] = {w['window']: w for w in d['latency']}
     if redis:
         m = meta['redis']
-        any_info = next(iter(redis.values()))['info']
-        sec_redis.append('## 2. Redis: latency during BGSAVE\n')
+        any_info = next((d['info'] for c, d in redis.items()
+                         if not tag_store(c)),
+                        next(iter(redis.values()))['info'])
+        vk_info = next((d['info'] for c, d in redis.items()
+                        if tag_store(c) == 'valkey-'), None)
+        sec_redis.append('## 2. %s: latency during BGSAVE\n'
+                         % stores_title(redis))
         sec_redis.append('Measured %s. Rerun: `%s`.\n' % (
             meta_line(m), m.get('rerun', 'make bench')))
         sec_redis.append(
-            'Server: `%s` (%s). Dataset: `DEBUG POPULATE` with %s-byte '
+            'Server: `%s` (%s).%s Dataset: `DEBUG POPULATE` with %s-byte '
             'values, to about %s MiB of `used_memory`. Load: '
             '`redis_latency`, %s connections, closed loop (one request in '
             'flight per connection), %s%% GET and the rest SET of random '
@@ -994,6 +1027,12 @@ def report(args):
             'waited too, whatever the fork did. The plots draw each stall at '
             'the height of its length, over the time it lasted.%s\n' % (
                 any_info.get('server', '?'), any_info.get('server_version', '?'),
+                ' The *Valkey* rows (`valkey-*`): server `%s` (%s), with '
+                'the same options, client, load and `redis-cli`; Valkey\'s '
+                'async fork is compared with Valkey\'s plain fork only.' % (
+                    vk_info.get('server', '?'),
+                    vk_info.get('server_version', '?'))
+                if vk_info and vk_info is not any_info else '',
                 any_info.get('value_size', '?'),
                 max(int(d['info'].get('used_memory', 0)) >> 20
                     for d in redis.values()),
@@ -1171,23 +1210,25 @@ def report(args):
              for r in rows]
         return median(v) if v else None
 
-    def redis_targets(size, a_in, a_out, p_in, a_note, p_note, ta, tp,
-                      more=''):
-        """The three Redis targets of one dataset size: max latency of
-        async snapshots against outside and against plain snapshots, and
-        the BGSAVE totals (medians; MORE: what else to say of them)."""
-        t.add('Redis, async fork: max latency during snapshots vs outside' +
-              size, '≤ 2x', '%s vs %s: %.2fx%s' % (
+    def redis_targets(name, size, a_in, a_out, p_in, a_note, p_note, ta,
+                      tp, more=''):
+        """The three targets of one server (NAME: Redis or Valkey) at one
+        dataset size: max latency of async snapshots against outside and
+        against plain snapshots, and the BGSAVE totals (medians; MORE: what
+        else to say of them)."""
+        t.add('%s, async fork: max latency during snapshots vs outside'
+              % name + size, '≤ 2x', '%s vs %s: %.2fx%s' % (
                   fmt_us(a_in), fmt_us(a_out), a_in / a_out, a_note)
               if a_in and a_out else 'not measured',
               a_in / a_out <= 2 if a_in and a_out else None)
-        t.add('Redis: max latency during snapshots, async vs plain fork' +
-              size, '≥ 95% lower', '%s vs %s: %.1f%% %s%s' % (
+        t.add('%s: max latency during snapshots, async vs plain fork'
+              % name + size, '≥ 95% lower', '%s vs %s: %.1f%% %s%s' % (
                   fmt_us(a_in), fmt_us(p_in), 100 * abs(1 - a_in / p_in),
                   'lower' if a_in <= p_in else 'higher', a_note + p_note)
               if a_in and p_in else 'not measured',
               1 - a_in / p_in >= 0.95 if a_in and p_in else None)
-        t.add('Redis: BGSAVE total time, async vs plain fork (median)' + size,
+        t.add('%s: BGSAVE total time, async vs plain fork (median)'
+              % name + size,
               'within 10%', '%s vs %s: %+.1f%%%s' % (
                   fmt_us(ta * 1000), fmt_us(tp * 1000), 100 * (ta / tp - 1),
                   more)
@@ -1196,28 +1237,6 @@ def report(args):
 
     def mib(c):
         return int(redis[c]['info'].get('used_memory', 0)) >> 20
-
-    # The latency targets, for each dataset size that has both plain and
-    # async fork, but the floor's: it is the reference, not a target.
-    for c in [c for c in redis if tag_cfg(c) == 'async']:
-        pc = tag_with(c, 'plain')
-        if mib(c) < FLOOR_MIB:
-            continue
-        redis_targets(' (%d MiB)' % mib(c), lmax(c, 'during_snapshot'),
-                      lmax(c, 'outside'), lmax(pc, 'during_snapshot'),
-                      stall_note(c), stall_note(pc), tot(c), tot(pc))
-
-    # The same targets from alternating configurations: plain and async
-    # snapshots of one server under one load.
-    for c in [c for c in redis if tag_cfg(c) == 'alt']:
-        pr = paired(c)
-        redis_targets(' (%d MiB, alternating on one server)' % mib(c),
-                      lmax(c, 'during_async_snapshot'), lmax(c, 'outside'),
-                      lmax(c, 'during_plain_snapshot'), stall_note(c, '1'),
-                      stall_note(c, '0'), tot(c, '1'), tot(c, '0'),
-                      '; each async save against the plain ones next to '
-                      'it: %s' % ', '.join('%+.1f%%' % (100 * (r - 1))
-                                           for r in pr) if pr else '')
 
     # The same comparisons restricted to each snapshot's fork phase: not
     # targets of their own, but they show which part of a MISS async fork
@@ -1235,49 +1254,88 @@ def report(args):
                 size, fmt_us(a_f), a_f / out, fmt_us(out), fmt_us(p_f),
                 100 * (1 - a_f / p_f), fmt_or_dash(a_a), fmt_or_dash(p_a)))
 
-    for c in [c for c in redis if tag_cfg(c) == 'async']:
-        pc = tag_with(c, 'plain')
-        floor = mib(c) < FLOOR_MIB
-        phase_note('%d MiB%s' % (mib(c), (
-            ' (the floor: a server whose fork copies almost nothing; whole '
-            'snapshots, async %s, plain %s)' % (
-                fmt_or_dash(lmax(c, 'during_snapshot')),
-                fmt_or_dash(lmax(pc, 'during_snapshot'))) if floor else '')),
-                   redis[c]['saves'],
-                   redis.get(pc, {}).get('saves', []), lmax(c, 'outside'))
-    for c in [c for c in redis if tag_cfg(c) == 'alt']:
-        sv = redis[c]['saves']
-        phase_note('%d MiB, alternating' % mib(c),
-                   [b for b in sv if b['fork_async'] == '1'],
-                   [b for b in sv if b['fork_async'] == '0'],
-                   lmax(c, 'outside'))
+    # Redis's targets, then Valkey's (when it ran): each server's async
+    # fork against its own plain fork (tag_with keeps the server).
+    for store in stores_of(redis):
+        name = STORE_NAME[store]
+        own = [c for c in redis if tag_store(c) == store]
+        # Phase notes of Valkey name it; Redis's stay as they were.
+        who = '%s, ' % name if store else ''
 
-    # latest_fork_usec at the default dataset size (2 GiB).  The full
-    # server is compared with its empty twin: BGSAVEs alternating between
-    # the two, without client load.
-    af, ae = fork_usec('async', 'idle'), fork_usec('async', 'floor')
-    al = fork_usec('async', 'saves')
-    pf, pl = fork_usec('plain', 'idle'), fork_usec('plain', 'saves')
-    # Only the untagged configurations have the twin: name their size,
-    # or none when they did not run (a run of size-tagged ones only).
-    full = mib('async') if 'async' in redis else 0
-    size = ' with %d MiB' % full if full else ''
-    t.add('Redis `latest_fork_usec`%s, async fork vs the same '
-          'server empty (a twin, saves alternating), without client load '
-          '(medians)' % size, '≤ 2x',
-          '%s vs %s: %.2fx%s' % (
-              fmt_us(af), fmt_us(ae), af / ae,
-              '; under load %s: %.2fx' % (fmt_us(al), al / ae) if al else '')
-          if af and ae else 'not measured',
-          af / ae <= 2 if af and ae else None)
-    t.add('Redis `latest_fork_usec`%s, plain vs async fork '
-          '(medians, without client load)' % size, '≥ 30x',
-          '%s vs %s: %.1fx%s' % (
-              fmt_us(pf), fmt_us(af), pf / af,
-              '; under load %s vs %s: %.1fx' % (
-                  fmt_us(pl), fmt_us(al), pl / al) if pl and al else '')
-          if af and pf else 'not measured',
-          pf / af >= 30 if af and pf else None)
+        # The latency targets, for each dataset size that has both plain
+        # and async fork, but the floor's: it is the reference, not a
+        # target.
+        for c in [c for c in own if tag_cfg(c) == 'async']:
+            pc = tag_with(c, 'plain')
+            if mib(c) < FLOOR_MIB:
+                continue
+            redis_targets(name, ' (%d MiB)' % mib(c),
+                          lmax(c, 'during_snapshot'), lmax(c, 'outside'),
+                          lmax(pc, 'during_snapshot'), stall_note(c),
+                          stall_note(pc), tot(c), tot(pc))
+
+        # The same targets from alternating configurations: plain and
+        # async snapshots of one server under one load.
+        for c in [c for c in own if tag_cfg(c) == 'alt']:
+            pr = paired(c)
+            redis_targets(name,
+                          ' (%d MiB, alternating on one server)' % mib(c),
+                          lmax(c, 'during_async_snapshot'),
+                          lmax(c, 'outside'),
+                          lmax(c, 'during_plain_snapshot'),
+                          stall_note(c, '1'), stall_note(c, '0'),
+                          tot(c, '1'), tot(c, '0'),
+                          '; each async save against the plain ones next '
+                          'to it: %s' % ', '.join(
+                              '%+.1f%%' % (100 * (r - 1)) for r in pr)
+                          if pr else '')
+
+        for c in [c for c in own if tag_cfg(c) == 'async']:
+            pc = tag_with(c, 'plain')
+            floor = mib(c) < FLOOR_MIB
+            phase_note('%s%d MiB%s' % (who, mib(c), (
+                ' (the floor: a server whose fork copies almost nothing; '
+                'whole snapshots, async %s, plain %s)' % (
+                    fmt_or_dash(lmax(c, 'during_snapshot')),
+                    fmt_or_dash(lmax(pc, 'during_snapshot')))
+                if floor else '')),
+                       redis[c]['saves'],
+                       redis.get(pc, {}).get('saves', []), lmax(c, 'outside'))
+        for c in [c for c in own if tag_cfg(c) == 'alt']:
+            sv = redis[c]['saves']
+            phase_note('%s%d MiB, alternating' % (who, mib(c)),
+                       [b for b in sv if b['fork_async'] == '1'],
+                       [b for b in sv if b['fork_async'] == '0'],
+                       lmax(c, 'outside'))
+
+        # latest_fork_usec at the default dataset size (2 GiB).  The full
+        # server is compared with its empty twin: BGSAVEs alternating
+        # between the two, without client load.
+        ac, pc = store + 'async', store + 'plain'
+        af, ae = fork_usec(ac, 'idle'), fork_usec(ac, 'floor')
+        al = fork_usec(ac, 'saves')
+        pf, pl = fork_usec(pc, 'idle'), fork_usec(pc, 'saves')
+        # Only the untagged configurations have the twin: name their size,
+        # or none when they did not run (a run of size-tagged ones only).
+        full = mib(ac) if ac in redis else 0
+        size = ' with %d MiB' % full if full else ''
+        t.add('%s `latest_fork_usec`%s, async fork vs the same '
+              'server empty (a twin, saves alternating), without client '
+              'load (medians)' % (name, size), '≤ 2x',
+              '%s vs %s: %.2fx%s' % (
+                  fmt_us(af), fmt_us(ae), af / ae,
+                  '; under load %s: %.2fx' % (fmt_us(al), al / ae)
+                  if al else '')
+              if af and ae else 'not measured',
+              af / ae <= 2 if af and ae else None)
+        t.add('%s `latest_fork_usec`%s, plain vs async fork '
+              '(medians, without client load)' % (name, size), '≥ 30x',
+              '%s vs %s: %.1fx%s' % (
+                  fmt_us(pf), fmt_us(af), pf / af,
+                  '; under load %s vs %s: %.1fx' % (
+                      fmt_us(pl), fmt_us(al), pl / al) if pl and al else '')
+              if af and pf else 'not measured',
+              pf / af >= 30 if af and pf else None)
 
     # ---- small fork -----------------------------------------------------------
     sec_small = []
@@ -1384,13 +1442,14 @@ def report(args):
         L.append('| %s | %s | %s | **%s** |' % (what, goal, measured, r))
     L.append('')
     if phase_notes:
-        L.append('The Redis rows count every request of a snapshot, which '
+        L.append('The %s rows count every request of a snapshot, which '
                  'lasts until the child has written the RDB file. Split by '
                  'phase (section 2, "by phase"): the slowest request of the '
                  '*fork phase* (BGSAVE until Redis answered it and, after an '
                  'async fork, until the child had copied its tables), where '
                  'the two kinds of fork differ, and the slowest *after* it, '
-                 'when both parents run beside a child that saves:\n')
+                 'when both parents run beside a child that saves:\n'
+                 % stores_title(redis))
         L += phase_notes
         L.append('')
     L += sec_fork + sec_redis + sec_small

@@ -6,12 +6,16 @@ snapshots, on made-up data whose answers are known: the targets of
 TAP on stdout, in the form of harness-selftest.sh (one "# ok" line per
 case, then one line for all).
 """
+import argparse
+import contextlib
 import csv
+import io
 import math
 import os
 import sys
 import tempfile
 import traceback
+from unittest import mock
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report  # noqa: E402
@@ -167,6 +171,201 @@ def check_fork_phase(src, dst):
             saves[i]['max_after_fork_us']) for i in ('0', '1')]
     assert got == [('250.0', '300000', '20000'),
                    ('604.0', '9000', '30000')], got
+
+
+def test_tags_valkey():
+    """valkey-CFG[-MBm] tags: their own server, after Redis's; the same
+    configuration names and sizes within each server."""
+    with tempfile.TemporaryDirectory(prefix='test-report-') as tmp:
+        for tag in ('valkey-async', 'plain-16m', 'async', 'valkey-plain',
+                    'plain', 'alt', 'valkey-plain-4096m', 'async-16m',
+                    'alt-plainfork', 'valkey-', 'valkeyplain', 'redis-plain'):
+            open(os.path.join(tmp, 'redis-latency-%s.csv' % tag), 'w').close()
+        got = report.redis_tags(tmp, 'redis-latency')
+    assert got == ['plain', 'async', 'alt', 'plain-16m', 'async-16m',
+                   'valkey-plain', 'valkey-async', 'valkey-plain-4096m'], got
+    assert [report.tag_cfg(c) for c in got[-3:]] == \
+        ['plain', 'async', 'plain'], got
+    assert [report.tag_store(c) for c in ('async-16m', 'valkey-alt')] == \
+        ['', 'valkey-']
+    assert report.tag_with('valkey-async-4096m', 'plain') == \
+        'valkey-plain-4096m'
+    assert report.tag_with('valkey-async', 'plain') == 'valkey-plain'
+    assert report.tag_with('async-4096m', 'plain') == 'plain-4096m'
+    assert report.tag_with('async', 'plain') == 'plain'
+    titles = [report.tag_title(c) for c in
+              ('async', 'plain-16m', 'valkey-async', 'valkey-plain-4096m')]
+    assert titles == ['async fork, 4 KiB pages',
+                      'plain fork, 4 KiB pages, 16 MiB',
+                      'Valkey, async fork, 4 KiB pages',
+                      'Valkey, plain fork, 4 KiB pages, 4096 MiB'], titles
+
+
+# The made-up servers of the report tests: TAG -> (fork_async, slowest
+# request in a snapshot (ms), outside (ms), latest_fork_usec under load,
+# the child's save (ms), latest_fork_usec without load, of the empty twin).
+# Valkey's differ from Redis's in every number, so that a Valkey row
+# computed against a Redis one shows.
+SERVERS = {
+    'plain': ('0', 300, 3, 250000, 500, 36000, 350),
+    'async': ('1', 5, 4, 4000, 700, 600, 400),
+    'valkey-plain': ('0', 200, 1, 200000, 400, 40000, 450),
+    'valkey-async': ('1', 3, 2, 3000, 630, 800, 500),
+}
+
+
+def write_server(src, tag):
+    """The guest output of configuration TAG as SERVERS says: a server of
+    2048 MiB, two BGSAVEs (at 2 s and 5 s, each seen done 1 s later) with
+    one request in each, sent 1 ms after the BGSAVE (in the fork phase),
+    requests outside, two BGSAVEs without load and two of the empty
+    twin."""
+    fa, snap, out, fork_us, save_ms, idle, floor = SERVERS[tag]
+    write(os.path.join(src, 'redis-req-%s.csv' % tag),
+          ['start_ns', 'latency_ns', 'conn', 'op'],
+          [[s, lat * MS, 0, 'S'] for s, lat in (
+              (3 * S // 2, 1), (2 * S + MS, snap), (4 * S, out),
+              (5 * S + MS, snap), (7 * S, 1))])
+    write(os.path.join(src, 'redis-bgsave-%s.csv' % tag),
+          ['idx', 'start_ns', 'reply_ns', 'end_ns', 'fork_usec',
+           'fork_async', 'status', 'cow_bytes'],
+          [[i, t * S, t * S + fork_us * 1000, (t + 1) * S, fork_us, fa,
+            'ok', 0] for i, t in ((0, 2), (1, 5))])
+    for which, us in (('idle', idle), ('floor', floor)):
+        write(os.path.join(src, 'redis-%s-%s.csv' % (which, tag)),
+              ['idx', 'fork_usec', 'fork_async'],
+              [[i, us, fa if which == 'idle' else '0'] for i in (1, 2)])
+    with open(os.path.join(src, 'redis-info-%s.txt' % tag), 'w') as f:
+        f.write('config=%s\ntag=%s\nused_memory=%d\nkeys=1000\n' % (
+            report.tag_cfg(tag), tag, 2048 << 20))
+    # The log: the BGSAVEs without load first, then the measured ones.
+    with open(os.path.join(src, 'redis-log-%s.txt' % tag), 'w') as f:
+        for pid in (90, 91):
+            f.write('7:M 01 Jan 2026 00:00:01.000 * Background saving '
+                    'started by pid %d\n' % pid)
+        for pid, t in ((100, 2), (101, 5)):
+            f.write('7:M 01 Jan 2026 00:00:%02d.000 * Background saving '
+                    'started by pid %d\n' % (t, pid))
+            f.write('%d:C 01 Jan 2026 00:00:%02d.%03d * DB saved on disk\n'
+                    % (pid, t, save_ms))
+
+
+def bench_report(tags):
+    """report.md of ingest and report on the servers TAGS, without plots:
+    its lines, and its targets as {what: (goal, measured, result)}."""
+    with tempfile.TemporaryDirectory(prefix='test-report-') as tmp:
+        src = os.path.join(tmp, 'guest')
+        dst = os.path.join(tmp, 'results')
+        os.mkdir(src)
+        with open(os.path.join(src, 'meta-patched.txt'), 'w') as f:
+            f.write('label=patched\n')
+        for tag in tags:
+            write_server(src, tag)
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()), \
+                mock.patch.object(report.shutil, 'which', return_value=None):
+            report.ingest(argparse.Namespace(
+                guest_out=src, results=dst, rerun='', session=0,
+                clock='wall', host=''))
+            report.report(argparse.Namespace(
+                results=dst, work=os.path.join(tmp, 'plot')))
+        with open(os.path.join(dst, 'report.md')) as f:
+            lines = f.read().split('\n')
+    targets = {}
+    for line in lines[lines.index('## Targets'):]:
+        cells = line.split(' | ')
+        if len(cells) == 4 and cells[3].startswith('**'):
+            targets[cells[0][2:]] = (cells[1], cells[2], cells[3][2:-4])
+        elif targets and not line:
+            break
+    return lines, targets
+
+
+REDIS_TARGETS = {
+    'Redis, async fork: max latency during snapshots vs outside (2048 MiB)':
+        ('≤ 2x', '5.0 ms vs 4.0 ms: 1.25x', 'PASS'),
+    'Redis: max latency during snapshots, async vs plain fork (2048 MiB)':
+        ('≥ 95% lower', '5.0 ms vs 300 ms: 98.3% lower', 'PASS'),
+    'Redis: BGSAVE total time, async vs plain fork (median) (2048 MiB)':
+        ('within 10%', '704 ms vs 750 ms: -6.1%', 'PASS'),
+    'Redis `latest_fork_usec` with 2048 MiB, async fork vs the same server '
+    'empty (a twin, saves alternating), without client load (medians)':
+        ('≤ 2x', '600 µs vs 400 µs: 1.50x; under load 4.0 ms: 10.00x',
+         'PASS'),
+    'Redis `latest_fork_usec` with 2048 MiB, plain vs async fork (medians, '
+    'without client load)':
+        ('≥ 30x', '36 ms vs 600 µs: 60.0x; under load 250 ms vs 4.0 ms: '
+         '62.5x', 'PASS'),
+}
+
+
+def test_report_redis_only():
+    """Without Valkey results the report is Redis's as it always was: the
+    same targets, titles and section, no word of Valkey."""
+    lines, targets = bench_report(['plain', 'async'])
+    got = {k: v for k, v in targets.items() if 'Redis' in k}
+    assert got == REDIS_TARGETS, got
+    assert '## 2. Redis: latency during BGSAVE' in lines
+    assert not [x for x in lines if 'alkey' in x], \
+        [x for x in lines if 'alkey' in x]
+    assert any(x.startswith('| async fork, 4 KiB pages | during snapshot | 2 '
+                            '|') for x in lines), lines
+    assert any(x.startswith('The Redis rows count every request') and
+               x.endswith('saves:') for x in lines), lines
+    notes = [x for x in lines if x.startswith('- ') and 'fork phase' in x]
+    assert notes == ['- 2048 MiB: fork phase, async 5.0 ms (1.25x the '
+                     '4.0 ms outside), plain 300 ms (async 98.3% lower); '
+                     'after it, async -, plain -.'], notes
+
+
+def test_report_valkey_pairing():
+    """Valkey's async fork is compared with Valkey's plain fork, never with
+    Redis's, for the same targets; its rows come after Redis's, titled
+    Valkey; the Redis rows are those of a report without Valkey."""
+    redis_lines, _ = bench_report(['plain', 'async'])
+    lines, targets = bench_report(['plain', 'async', 'valkey-plain',
+                                   'valkey-async'])
+    want = dict(REDIS_TARGETS)
+    want.update({
+        'Valkey, async fork: max latency during snapshots vs outside '
+        '(2048 MiB)': ('≤ 2x', '3.0 ms vs 2.0 ms: 1.50x', 'PASS'),
+        'Valkey: max latency during snapshots, async vs plain fork '
+        '(2048 MiB)': ('≥ 95% lower', '3.0 ms vs 200 ms: 98.5% lower',
+                       'PASS'),
+        'Valkey: BGSAVE total time, async vs plain fork (median) '
+        '(2048 MiB)': ('within 10%', '633 ms vs 600 ms: +5.5%', 'PASS'),
+        'Valkey `latest_fork_usec` with 2048 MiB, async fork vs the same '
+        'server empty (a twin, saves alternating), without client load '
+        '(medians)': ('≤ 2x', '800 µs vs 500 µs: 1.60x; under load 3.0 ms: '
+                      '6.00x', 'PASS'),
+        'Valkey `latest_fork_usec` with 2048 MiB, plain vs async fork '
+        '(medians, without client load)':
+            ('≥ 30x', '40 ms vs 800 µs: 50.0x; under load 200 ms vs 3.0 ms: '
+             '66.7x', 'PASS'),
+    })
+    got = {k: v for k, v in targets.items()
+           if k.startswith(('Redis', 'Valkey'))}
+    assert got == want, sorted(set(got.items()) ^ set(want.items()))
+    order = [k.split()[0].strip(',:') for k in targets
+             if k.startswith(('Redis', 'Valkey'))]
+    assert order == ['Redis'] * 5 + ['Valkey'] * 5, order
+    assert '## 2. Redis and Valkey: latency during BGSAVE' in lines
+    # Every table row of the Redis-only report is there unchanged.
+    missing = [x for x in redis_lines if x.startswith('| ') and
+               x not in lines]
+    assert not missing, missing
+    # The latency table: Redis's configurations, then Valkey's.
+    titles = [x.split(' | ')[0][2:] for x in lines
+              if ' | during snapshot | ' in x]
+    assert titles == ['plain fork, 4 KiB pages', 'async fork, 4 KiB pages',
+                      'Valkey, plain fork, 4 KiB pages',
+                      'Valkey, async fork, 4 KiB pages'], titles
+    notes = [x for x in lines if x.startswith('- ') and 'fork phase' in x]
+    assert notes[1:] == ['- Valkey, 2048 MiB: fork phase, async 3.0 ms '
+                         '(1.50x the 2.0 ms outside), plain 200 ms (async '
+                         '98.5% lower); after it, async -, plain -.'], notes
+    assert any(x.startswith('The Redis and Valkey rows count every') for x
+               in lines), lines
 
 
 def main():
