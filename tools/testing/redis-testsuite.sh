@@ -42,9 +42,9 @@ TREE=${REDIS_TREE:-$TOP/build/redis}
 store=redis
 [ -x "$TREE/src/valkey-server" ] && store=valkey
 if [ "$store" = valkey ]; then
-	UNITS=${UNITS:-integration/rdb integration/aof integration/replication
-		integration/replication:dual-channel-replication-enabled=yes
-		integration/dual-channel-replication unit/other}
+	UNITS=${UNITS:-unit/other integration/rdb integration/aof
+		integration/dual-channel-replication integration/replication
+		integration/replication:dual-channel-replication-enabled=yes}
 else
 	UNITS=${UNITS:-integration/rdb integration/aof integration/replication unit/other}
 fi
