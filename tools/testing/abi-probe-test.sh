@@ -911,7 +911,9 @@ if [ -z "$NOT_RUN" ]; then
 	cp "$SYSTEM_SERVER" "$work/bin/system-redis-server"
 	redis_run launcher "$RUN" "$work/bin/system-redis-server"
 	err=$rdir/stderr
-	sed 's/^/#   stderr: /' "$err"
+	# awk ends the last line even when the program did not (Valkey's
+	# monotonic clock notice)
+	awk '{ print "#   stderr: " $0 }' "$err"
 fi
 t "$c_desc: BGSAVE succeeds" ck_bgsave
 if [ "$kernel" = lacks ]; then
@@ -937,7 +939,7 @@ if [ -z "$NOT_RUN" ]; then
 	strace "${strace_opts[@]}" -o "$rdir/strace.txt" "$RUN" --strict /bin/true \
 		>"$rdir/stdout" 2>"$rdir/stderr" </dev/null || rc=$?
 	save_logs strict
-	sed 's/^/#   stderr: /' "$rdir/stderr"
+	awk '{ print "#   stderr: " $0 }' "$rdir/stderr"
 	analyze "$rdir/strace.txt"
 	echo "# strict: exit status $rc; strace: ${A[probes]:-?} probe(s) (${A[probe_results]:-?}), PR_SET_ASYNC_FORK ${A[set_modes]:-?}, execs ${A[exec_paths]:-?}"
 fi
