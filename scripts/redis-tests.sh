@@ -53,13 +53,13 @@ T=$TOP/tools/testing
 STORE=${STORE:-redis}
 case $STORE in
 redis)
-	build=build-redis.sh
+	build="build-redis.sh"
 	server=$BUILD/redis/src/redis-server
 	tree=$BUILD/redis
 	plain=/usr/bin/redis-server
 	;;
 valkey)
-	build=build-valkey.sh
+	build="build-valkey.sh"
 	server=$BUILD/valkey/src/valkey-server
 	tree=$BUILD/valkey
 	plain=$BUILD/valkey-plain/src/valkey-server
