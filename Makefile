@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all deps kernel-source series kernel selftests check check-full check-debug check-distro deb redis-check redis-check-full valkey-check valkey-check-quick demo \
+.PHONY: all deps kernel-source series kernel selftests check check-full check-debug check-distro check-arm64 deb redis-check redis-check-full valkey-check valkey-check-quick demo \
 	bench bench-fork bench-faults export-series boot clean distclean
 
 all: kernel
@@ -45,6 +45,14 @@ check-debug:
 # checks.  Long (a Debian-sized kernel); not part of make check.
 check-distro:
 	$(S)/check-distro.sh
+
+# The series on arm64: a cross-built kernel in a qemu-system-aarch64 TCG
+# guest (-M virt -cpu max) with an arm64 Debian root made by debootstrap
+# (cached in build/arm64-root): the async_fork kselftests in both modes,
+# the quick mm set with every fork async, the launcher test, Redis
+# snapshots under async-fork-run.  Not part of make check.
+check-arm64:
+	$(S)/check-arm64.sh
 
 # Debian packages for a real machine: Debian's config with all its modules
 # plus CONFIG_ASYNC_FORK=y, built with bindeb-pkg in build/linux-deb; the

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Install the Debian packages the build, the guest and the tests need.
-# usage: deps.sh [deb]   (deb: also what make bindeb-pkg needs, for make deb)
+# usage: deps.sh [deb] [arm64]   (deb: also what make bindeb-pkg needs, for
+# make deb; arm64: what the arm64 guest needs, for make check-arm64)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -16,7 +17,10 @@ for group in "$@"; do
 	# (scripts/package/debian/rules); the rest of its build dependencies
 	# (bc, bison, cpio, flex, kmod, libelf-dev, libssl-dev, rsync) are above.
 	deb) PKGS="$PKGS dpkg-dev debhelper time" ;;
-	*) die "usage: deps.sh [deb]" ;;
+	# The arm64 guest (make check-arm64): the cross compiler, the
+	# emulator, and what makes its Debian root (scripts/arm64-root.sh).
+	arm64) PKGS="$PKGS gcc-aarch64-linux-gnu qemu-system-arm qemu-user-static debootstrap" ;;
+	*) die "usage: deps.sh [deb] [arm64]" ;;
 	esac
 done
 

@@ -11,6 +11,10 @@
 #
 # GUEST_ICOUNT=N runs the guest with an instruction-counting clock (below).
 #
+# GUEST_ARCH=arm64 boots the arm64 guest instead: qemu-system-aarch64 -M
+# virt, the kernel of scripts/build-arm64-kernel.sh, and the arm64 Debian
+# root of scripts/arm64-root.sh (build/arm64-root) instead of the host's.
+#
 # The run fails (exit 1, console tail shown) when the guest panics, oopses,
 # prints a kernel WARNING/BUG/lockdep/KASAN report, or does not finish in
 # TIMEOUT_S seconds.  GUEST_EXPECTED_REPORTS, an extended regular
@@ -22,7 +26,12 @@ set -eu
 mem=${GUEST_MEM:-4096}
 cpus=${GUEST_CPUS:-2}
 timeout_s=${GUEST_TIMEOUT:-1800}
-kernel=$KOUT/arch/x86/boot/bzImage
+garch=${GUEST_ARCH:-x86_64}
+case $garch in
+x86_64) kernel=$KOUT/arch/x86/boot/bzImage ;;
+arm64) kernel=$BUILD/linux-arm64/arch/arm64/boot/Image ;;
+*) die "GUEST_ARCH must be x86_64 or arm64, not '$garch'" ;;
+esac
 out=""
 extra=""
 quiet=false
@@ -42,8 +51,21 @@ shift $((OPTIND - 1))
 [ "${1:-}" != "--" ] || shift
 [ $# -gt 0 ] || die "no command given"
 
-need_tool qemu-system-x86_64 timeout
-[ -f "$kernel" ] || die "kernel image $kernel not found (run: make kernel)"
+qemu=qemu-system-x86_64
+rootdir=/
+init=$TOP/scripts/guest-init.sh
+if [ "$garch" = arm64 ]; then
+	qemu=qemu-system-aarch64
+	rootdir=$BUILD/arm64-root
+	[ -x "$rootdir/bin/bash" ] || die "no arm64 root in $rootdir (run: scripts/arm64-root.sh)"
+	# The root is the guest's own, not the host's: it gets the current
+	# init script at each boot.
+	init=/sbin/async-fork-guest-init
+	cmp -s "$TOP/scripts/guest-init.sh" "$rootdir$init" ||
+		install -m 755 "$TOP/scripts/guest-init.sh" "$rootdir$init"
+fi
+need_tool "$qemu" timeout
+[ -f "$kernel" ] || die "kernel image $kernel not found (run: make kernel, or for arm64 scripts/build-arm64-kernel.sh)"
 
 [ -n "$out" ] || out=$BUILD/guest-out
 mkdir -p "$out"
@@ -70,19 +92,31 @@ if [ -n "${GUEST_ICOUNT:-}" ]; then
 	accel="-accel tcg,thread=single -icount shift=$GUEST_ICOUNT,align=off,sleep=off"
 fi
 cpu_model="-cpu max"
+console="console=ttyS0,115200"
+platform="tsc=reliable"
 case $accel in *kvm*) cpu_model="" ;; esac
+if [ "$garch" = arm64 ]; then
+	# The virt board with GICv3; -cpu max has what the series cares
+	# about (FEAT_HAFDBS, FEAT_HPDS, FEAT_TLBIRANGE).  Pointer
+	# authentication with QEMU's own cheap algorithm: the architected
+	# one costs TCG dearly on every function return.
+	accel="-M virt,gic-version=3 $accel"
+	cpu_model="-cpu max,pauth-impdef=on"
+	console="console=ttyAMA0"
+	platform=""
+fi
 
-append="console=ttyS0,115200 root=hostroot rootfstype=9p"
+append="$console root=hostroot rootfstype=9p"
 append="$append rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
-append="$append init=$TOP/scripts/guest-init.sh panic=-1 oops=panic printk.time=1"
-append="$append loglevel=5 tsc=reliable no_hash_pointers $extra"
+append="$append init=$init panic=-1 oops=panic printk.time=1"
+append="$append loglevel=5 $platform no_hash_pointers $extra"
 
 # shellcheck disable=SC2086
-set -- qemu-system-x86_64 $accel $cpu_model -smp "$cpus" -m "$mem" \
+set -- "$qemu" $accel $cpu_model -smp "$cpus" -m "$mem" \
 	-kernel "$kernel" -append "$append" \
 	-display none -monitor none -serial "file:$log" -no-reboot \
 	-nodefaults -device virtio-rng-pci \
-	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+	-virtfs "local,path=$rootdir,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$out,mount_tag=xfer,security_model=none,multidevs=remap" \
 	-virtfs "local,path=$TOP,mount_tag=project,security_model=none,readonly=on,multidevs=remap"
 

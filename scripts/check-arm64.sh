@@ -1,0 +1,98 @@
+#!/bin/bash
+# make check-arm64: the series on arm64, in a QEMU TCG guest
+# (qemu-system-aarch64 -M virt -cpu max) with an arm64 Debian root.
+# Installs what it needs (scripts/deps.sh arm64), makes the root
+# (scripts/arm64-root.sh, cached in build/arm64-root), cross-builds the
+# kernel (build/linux-arm64), the mm kselftests and the tools, and runs:
+#   1. the async_fork and async_fork_prctl kselftests with vm.async_fork=1;
+#   2. the quick mm set of make check (async_fork included) with every
+#      fork async (vm.async_fork=2);
+#   3. the launcher test (the static program under async-fork-run, the
+#      cgroup switch), and the Redis snapshot check: Debian's unmodified
+#      redis-server under async-fork-run, BGSAVE and BGREWRITEAOF with
+#      writers running, each snapshot's digest equal to the dataset's at
+#      the fork.
+# Any kernel WARNING, BUG or "bad pmd" in a guest fails that run.  Ends
+# with "N passed, N failed, N skipped".  Not part of make check: the
+# arm64 guest is emulated instruction by instruction on an x86-64 host.
+#
+# Environment: ARM64_MM_ITEMS (run_vmtests.sh categories for part 2),
+# ARM64_TIMEOUT (seconds per guest run, default 5400), ARM64_REDIS_MB
+# (dataset of the Redis check, default 256), ARM64_REDIS_ROUNDS (3).
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+S=$TOP/scripts
+T=$TOP/tools/testing
+items=${ARM64_MM_ITEMS:-async_fork mmap gup_test mlock madv_populate memfd_secret process_mrelease soft_dirty pagemap cow mkdirty mdwe}
+tmo=${ARM64_TIMEOUT:-5400}
+redis_mb=${ARM64_REDIS_MB:-256}
+redis_rounds=${ARM64_REDIS_ROUNDS:-3}
+for v in ARM64_TIMEOUT ARM64_REDIS_MB ARM64_REDIS_ROUNDS; do
+	case ${!v:-0} in *[!0-9]* | "") die "$v must be a number, not '${!v}'" ;; esac
+done
+
+"$S/deps.sh" arm64
+"$S/fetch-kernel.sh"
+"$S/apply-series.sh"
+"$S/arm64-root.sh"
+kernel=$("$S/build-arm64-kernel.sh" | tail -n 1)
+[ -f "$kernel" ] || die "arm64 kernel not built"
+KARCH=arm64 "$S/build-selftests.sh"
+KARCH=arm64 "$S/build-tools.sh"
+grep -q '^CONFIG_ASYNC_FORK=y' "$BUILD/linux-arm64/.config" ||
+	die "the arm64 kernel has no CONFIG_ASYNC_FORK (does the series enable arm64?)"
+
+results=$BUILD/arm64-results
+rm -rf "$results"
+mkdir -p "$results"
+taps=""
+export GUEST_ARCH=arm64
+ksdir=$BUILD/arm64-kselftest
+tools=$BUILD/arm64-tools
+# 2 MiB and 1 GiB huge pages for the hugetlb cases, as in make check.
+hugepages="default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=4"
+
+# mm NAME MODE ITEMS: the kselftests ITEMS with vm.async_fork=MODE, their
+# results named after the mode.
+mm() {
+	local name=$1 mode=$2 its=$3 out=$results/$1 rc=0
+	mkdir -p "$out"
+	note "arm64 guest: mm kselftests with vm.async_fork=$mode: $its"
+	"$S/run-guest.sh" -q -m 8192 -a "$hugepages" -o "$out" -t "$tmo" -- \
+		"KSELFTEST_DIR=$ksdir ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$its' $T/guest-mm-tests.sh" || rc=$?
+	if [ ! -s "$out/mm.tap" ]; then
+		echo "not ok 1 mm kselftests (arm64, vm.async_fork=$mode): guest failed, status $rc" >"$out/mm.tap"
+	elif [ "$rc" != 0 ]; then
+		echo "not ok 999 mm kselftests (arm64, vm.async_fork=$mode): guest run failed, status $rc (console: $out/console.log)" >>"$out/mm.tap"
+	fi
+	sed -E "s/^((# )*)(not ok|ok) ([0-9]+) /\1\3 \4 [arm64 async_fork=$mode] /" "$out/mm.tap" >"$out/mm-named.tap"
+	taps="$taps $out/mm-named.tap"
+}
+
+mm mm-1 1 async_fork
+mm mm-2 2 "$items"
+
+# 3. The launcher test and the Redis check, in one guest.  The Redis
+#    check writes to the guest's tmpfs and copies its TAP at the end.
+out=$results/apps
+mkdir -p "$out"
+note "arm64 guest: launcher test and Redis snapshots under async-fork-run"
+rc=0
+"$S/run-guest.sh" -q -m 4096 -o "$out" -t "$tmo" -- \
+	"ASYNC_FORK_RUN=$tools/async-fork-run STATIC_FORK_TEST=$tools/static-fork-test $T/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; \
+	 DATASET_MB=$redis_mb ROUNDS=$redis_rounds REDIS_SERVER=/usr/bin/redis-server LAUNCHER=$tools/async-fork-run $T/redis-consistency.sh" || rc=$?
+for t in launcher redis-consistency; do
+	if [ -s "$out/$t.tap" ]; then
+		sed 's/^/# /' "$out/$t.tap" >"$results/$t.tap"
+	else
+		echo "not ok 1 $t (arm64): guest failed" >"$results/$t.tap"
+	fi
+	if [ "$rc" != 0 ]; then
+		echo "not ok 999 $t (arm64): guest run failed, status $rc (console: $out/console.log)" >>"$results/$t.tap"
+	fi
+	taps="$taps $results/$t.tap"
+done
+
+# shellcheck disable=SC2086
+python3 "$T/tap-summary.py" $taps
