@@ -47,9 +47,13 @@ taps=""
 taps="$taps $results/harness.tap"
 
 # 1b. The rules by which the bench report sorts Redis requests into
-#     snapshots, on made-up data (host only, no timing).
+#     snapshots, on made-up data (host only, no timing), and the
+#     summariser that gives this run its verdict (its counts, each TAP
+#     stream held to its plan), on made-up TAP.
 python3 "$TOP/tools/testing/bench/test_report.py" | tee "$results/bench-report.tap"
 taps="$taps $results/bench-report.tap"
+python3 "$TOP/tools/testing/test_tap_summary.py" | tee "$results/tap-summary.tap"
+taps="$taps $results/tap-summary.tap"
 
 # 1c. The user-space numbers the series adds (prctl options, clone flags),
 #     read from patches/linux, must not be mainline's
