@@ -24,10 +24,10 @@ need_tool make "${cross}gcc" ccache flex bison bc
 frags="$TOP/kernel-config/guest.config"
 if [ "$karch" = arm64 ]; then
 	# guest.config is the x86-64 guest's; its x86-only options (and the
-	# 8250 console, ACPI, the CMOS clock) would only be reported as
-	# missing here.
+	# 8250 console, ACPI, the CMOS clock, soft-dirty bits, which this
+	# guest lacks) would only be reported as missing here.
 	common=$KSRC/.guest-common.config
-	grep -v -E '^CONFIG_(X86_|HYPERVISOR_GUEST|PARAVIRT|KVM_GUEST|RETPOLINE|MITIGATION_RETPOLINE|CPU_MITIGATIONS|EARLY_PRINTK|SERIAL_8250|RTC_DRV_CMOS|ACPI|NUMA_EMU)' \
+	grep -v -E '^CONFIG_(X86_|HYPERVISOR_GUEST|PARAVIRT|KVM_GUEST|RETPOLINE|MITIGATION_RETPOLINE|CPU_MITIGATIONS|EARLY_PRINTK|SERIAL_8250|RTC_DRV_CMOS|ACPI|NUMA_EMU|MEM_SOFT_DIRTY)' \
 		"$TOP/kernel-config/guest.config" >"$common.tmp"
 	cmp -s "$common.tmp" "$common" 2>/dev/null && rm -f "$common.tmp" || mv "$common.tmp" "$common"
 	frags="$common $TOP/kernel-config/guest-arm64.config"

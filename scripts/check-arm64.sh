@@ -50,8 +50,10 @@ taps=""
 export GUEST_ARCH=arm64
 ksdir=$BUILD/arm64-kselftest
 tools=$BUILD/arm64-tools
-# 2 MiB and 1 GiB huge pages for the hugetlb cases, as in make check.
-hugepages="default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=4"
+# 2 MiB and 1 GiB huge pages for the hugetlb cases, as in make check, and
+# 64 KiB ones (contiguous PTEs, in ordinary PTE tables) for the async_fork
+# tests of hugetlb pages that share a PTE table with the heap.
+hugepages="default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=4 hugepagesz=64K hugepages=16"
 
 # mm NAME MODE ITEMS: the kselftests ITEMS with vm.async_fork=MODE, their
 # results named after the mode.

@@ -13,7 +13,9 @@
 #
 # GUEST_ARCH=arm64 boots the arm64 guest instead: qemu-system-aarch64 -M
 # virt, the kernel of scripts/build-arm64-kernel.sh, and the arm64 Debian
-# root of scripts/arm64-root.sh (build/arm64-root) instead of the host's.
+# root of scripts/arm64-root.sh (build/arm64-root) instead of the host's;
+# GUEST_CPU names its CPU model (default max,pauth-impdef=on; neoverse-n1
+# is one without FEAT_TLBIRANGE).
 #
 # The run fails (exit 1, console tail shown) when the guest panics, oopses,
 # prints a kernel WARNING/BUG/lockdep/KASAN report, or does not finish in
@@ -101,7 +103,7 @@ if [ "$garch" = arm64 ]; then
 	# authentication with QEMU's own cheap algorithm: the architected
 	# one costs TCG dearly on every function return.
 	accel="-M virt,gic-version=3 $accel"
-	cpu_model="-cpu max,pauth-impdef=on"
+	cpu_model="-cpu ${GUEST_CPU:-max,pauth-impdef=on}"
 	console="console=ttyAMA0"
 	platform=""
 fi
