@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Turn fork_bench CSV into a Markdown table of medians and maxima.
 
-usage: summarize.py CSV ARCH GUEST_MEM_MB
+usage: summarize.py CSV ARCH GUEST_MEM_MB [KERNEL_TREE]
 """
 import csv
 import datetime
+import os
 import statistics
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import sys
 
 def main():
     path, arch, mem = sys.argv[1:4]
+    tree = sys.argv[4] if len(sys.argv) > 4 else 'build/linux'
     rows = list(csv.DictReader(open(path)))
     groups = {}
     for r in rows:
@@ -22,7 +24,7 @@ def main():
         return statistics.median(float(r[field]) for r in groups[key])
 
     try:
-        kernel = subprocess.run(['git', '-C', 'build/linux', 'describe',
+        kernel = subprocess.run(['git', '-C', tree, 'describe',
                                  '--always', '--dirty'], capture_output=True,
                                 text=True).stdout.strip()
     except OSError:
@@ -56,8 +58,13 @@ def main():
         print('- async fork, %d MiB vs %d MiB: %.2fx' % (big, small,
                                                        a_big / a_small))
         print('- plain vs async fork at %d MiB: %.0fx' % (big, p_big / a_big))
-    print('\nRerun: `make bench-fork` (scripts/bench-fork.sh); raw data: '
-          'results/fork-latency.csv.')
+    if 'aarch64' in arch:
+        print('\nRerun: `GUEST_ARCH=arm64 make bench-fork` '
+              '(scripts/bench-fork.sh); raw data: results/%s.'
+              % os.path.basename(path))
+    else:
+        print('\nRerun: `make bench-fork` (scripts/bench-fork.sh); raw data: '
+              'results/%s.' % os.path.basename(path))
 
 
 if __name__ == '__main__':
