@@ -43,7 +43,7 @@ fi
 
 tmp=$root.tmp
 rm -rf "$tmp"
-note "making the arm64 Debian root (debootstrap $suite from $mirror, 10-20 minutes)"
+note "making the arm64 Debian root (debootstrap $suite from $mirror, a few minutes)"
 # shellcheck disable=SC2086
 debootstrap --arch=arm64 --variant=minbase --include="$(echo $pkgs | tr ' ' ,)" \
 	"$suite" "$tmp" "$mirror" >"$BUILD/arm64-root.log" 2>&1 || {
