@@ -34,7 +34,8 @@ if [ "$karch" = arm64 ]; then
 fi
 for f in "$@"; do
 	[ -f "$f" ] || die "config fragment $f not found"
-	frags="$frags $f"
+	# merge_config.sh runs in the kernel tree: make the path absolute.
+	frags="$frags $(cd "$(dirname "$f")" && pwd)/$(basename "$f")"
 done
 
 jobs=$(nproc)

@@ -3,7 +3,7 @@
 # build/kselftest (run_kselftest.sh + the mm collection).
 #
 # KARCH=arm64 cross-builds them from the arm64 kernel's worktree
-# (build/linux-arm64) into build/arm64-kselftest, against the libraries
+# (build/linux-arm64, or ARM64_TREE) into build/arm64-kselftest, against the libraries
 # of the arm64 guest's root (scripts/arm64-root.sh) as the sysroot.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -19,7 +19,7 @@ x86_64)
 	;;
 arm64)
 	need_tool make aarch64-linux-gnu-gcc
-	KSRC=$BUILD/linux-arm64
+	KSRC=${ARM64_TREE:-$BUILD/linux-arm64}
 	dest=$BUILD/arm64-kselftest
 	log=$BUILD/arm64-kselftest-build.log
 	root=$BUILD/arm64-root

@@ -16,6 +16,12 @@
 # with "N passed, N failed, N skipped".  Not part of make check: the
 # arm64 guest is emulated instruction by instruction on an x86-64 host.
 #
+# ARM64_KERNEL=debug runs the debug kernel of make check-debug instead
+# (kernel-config/debug.config: KASAN, lockdep, DEBUG_VM, page-table check,
+# CONFIG_DEBUG_ASYNC_FORK, full preemption; build/linux-arm64-debug): the
+# async_fork kselftests with every fork async, and the snapshot torture
+# (TORTURE_SECONDS, default 300, 256 MiB, 4 threads).
+#
 # Environment: ARM64_MM_ITEMS (run_vmtests.sh categories for part 2),
 # ARM64_TIMEOUT (seconds per guest run, default 5400), ARM64_REDIS_MB
 # (dataset of the Redis check, default 256), ARM64_REDIS_ROUNDS (3).
@@ -28,7 +34,13 @@ items=${ARM64_MM_ITEMS:-async_fork mmap gup_test mlock madv_populate memfd_secre
 tmo=${ARM64_TIMEOUT:-5400}
 redis_mb=${ARM64_REDIS_MB:-256}
 redis_rounds=${ARM64_REDIS_ROUNDS:-3}
-for v in ARM64_TIMEOUT ARM64_REDIS_MB ARM64_REDIS_ROUNDS; do
+variant=${ARM64_KERNEL:-normal}
+case $variant in
+normal) tree=$BUILD/linux-arm64 frags="" ;;
+debug) tree=$BUILD/linux-arm64-debug frags=$TOP/kernel-config/debug.config ;;
+*) die "ARM64_KERNEL must be normal or debug, not '$variant'" ;;
+esac
+for v in ARM64_TIMEOUT ARM64_REDIS_MB ARM64_REDIS_ROUNDS TORTURE_SECONDS; do
 	case ${!v:-0} in *[!0-9]* | "") die "$v must be a number, not '${!v}'" ;; esac
 done
 
@@ -36,14 +48,16 @@ done
 "$S/fetch-kernel.sh"
 "$S/apply-series.sh"
 "$S/arm64-root.sh"
-kernel=$("$S/build-arm64-kernel.sh" | tail -n 1)
+# shellcheck disable=SC2086 # no fragment or one
+kernel=$(ARM64_TREE=$tree "$S/build-arm64-kernel.sh" $frags | tail -n 1)
 [ -f "$kernel" ] || die "arm64 kernel not built"
-KARCH=arm64 "$S/build-selftests.sh"
+ARM64_TREE=$tree KARCH=arm64 "$S/build-selftests.sh"
 KARCH=arm64 "$S/build-tools.sh"
-grep -q '^CONFIG_ASYNC_FORK=y' "$BUILD/linux-arm64/.config" ||
+grep -q '^CONFIG_ASYNC_FORK=y' "$tree/.config" ||
 	die "the arm64 kernel has no CONFIG_ASYNC_FORK (does the series enable arm64?)"
 
 results=$BUILD/arm64-results
+[ "$variant" = normal ] || results=$BUILD/arm64-$variant-results
 rm -rf "$results"
 mkdir -p "$results"
 taps=""
@@ -55,13 +69,13 @@ tools=$BUILD/arm64-tools
 # tests of hugetlb pages that share a PTE table with the heap.
 hugepages="default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=4 hugepagesz=64K hugepages=16"
 
-# mm NAME MODE ITEMS: the kselftests ITEMS with vm.async_fork=MODE, their
-# results named after the mode.
+# mm DIR MODE ITEMS: the kselftests ITEMS with vm.async_fork=MODE in
+# $results/DIR, their results named after the mode.
 mm() {
-	local name=$1 mode=$2 its=$3 out=$results/$1 rc=0
+	local mode=$2 its=$3 out=$results/$1 rc=0
 	mkdir -p "$out"
 	note "arm64 guest: mm kselftests with vm.async_fork=$mode: $its"
-	"$S/run-guest.sh" -q -m 8192 -a "$hugepages" -o "$out" -t "$tmo" -- \
+	"$S/run-guest.sh" -q -k "$kernel" -m 8192 -a "$hugepages" -o "$out" -t "$tmo" -- \
 		"KSELFTEST_DIR=$ksdir ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$its' $T/guest-mm-tests.sh" || rc=$?
 	if [ ! -s "$out/mm.tap" ]; then
 		echo "not ok 1 mm kselftests (arm64, vm.async_fork=$mode): guest failed, status $rc" >"$out/mm.tap"
@@ -72,6 +86,28 @@ mm() {
 	taps="$taps $out/mm-named.tap"
 }
 
+if [ "$variant" = debug ]; then
+	# The debug kernel: every fork async, the async fork tests, then the
+	# torture (its own TAP, and must-fail self-tests of its checker).
+	mm mm-2 2 async_fork
+	out=$results/torture
+	mkdir -p "$out"
+	note "arm64 guest, debug kernel: snapshot torture"
+	rc=0
+	"$S/run-guest.sh" -q -k "$kernel" -m 4096 -o "$out" -t "$tmo" -- \
+		"SNAPSHOT_TORTURE=$tools/snapshot_torture TORTURE_SECONDS=${TORTURE_SECONDS:-300} TORTURE_SIZE_MB=256 TORTURE_THREADS=4 $T/snapshot-torture/snapshot-torture.sh" || rc=$?
+	if [ -s "$out/snapshot-torture.tap" ]; then
+		cp "$out/snapshot-torture.tap" "$results/torture.tap"
+	else
+		echo "not ok 1 snapshot torture (arm64, debug): guest failed" >"$results/torture.tap"
+	fi
+	[ "$rc" = 0 ] ||
+		echo "not ok 999 snapshot torture (arm64, debug): guest run failed, status $rc (console: $out/console.log)" >>"$results/torture.tap"
+	# shellcheck disable=SC2086
+	python3 "$T/tap-summary.py" $taps "$results/torture.tap"
+	exit
+fi
+
 mm mm-1 1 async_fork
 mm mm-2 2 "$items"
 
@@ -81,7 +117,7 @@ out=$results/apps
 mkdir -p "$out"
 note "arm64 guest: launcher test and Redis snapshots under async-fork-run"
 rc=0
-"$S/run-guest.sh" -q -m 4096 -o "$out" -t "$tmo" -- \
+"$S/run-guest.sh" -q -k "$kernel" -m 4096 -o "$out" -t "$tmo" -- \
 	"ASYNC_FORK_RUN=$tools/async-fork-run STATIC_FORK_TEST=$tools/static-fork-test $T/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; \
 	 DATASET_MB=$redis_mb ROUNDS=$redis_rounds REDIS_SERVER=/usr/bin/redis-server LAUNCHER=$tools/async-fork-run $T/redis-consistency.sh" || rc=$?
 for t in launcher redis-consistency; do

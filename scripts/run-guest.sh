@@ -53,11 +53,11 @@ shift $((OPTIND - 1))
 [ "${1:-}" != "--" ] || shift
 [ $# -gt 0 ] || die "no command given"
 
-qemu=qemu-system-x86_64
+qemu="qemu-system-x86_64"
 rootdir=/
 init=$TOP/scripts/guest-init.sh
 if [ "$garch" = arm64 ]; then
-	qemu=qemu-system-aarch64
+	qemu="qemu-system-aarch64"
 	rootdir=$BUILD/arm64-root
 	[ -x "$rootdir/bin/bash" ] || die "no arm64 root in $rootdir (run: scripts/arm64-root.sh)"
 	# The root is the guest's own, not the host's: it gets the current
