@@ -3,7 +3,7 @@
 
 S := scripts
 
-.PHONY: all deps kernel-source series kernel selftests check check-full check-debug check-distro check-arm64 deb redis-check redis-check-full valkey-check valkey-check-quick demo \
+.PHONY: all deps kernel-source series kernel selftests check check-full check-debug check-distro check-arm64 check-arm64-debug deb redis-check redis-check-full valkey-check valkey-check-quick demo \
 	bench bench-fork bench-faults export-series boot clean distclean
 
 all: kernel
@@ -53,6 +53,11 @@ check-distro:
 # snapshots under async-fork-run.  Not part of make check.
 check-arm64:
 	$(S)/check-arm64.sh
+
+# The same guest with the debug kernel of check-debug built for arm64:
+# the async_fork kselftests with every fork async, the snapshot torture.
+check-arm64-debug:
+	ARM64_KERNEL=debug $(S)/check-arm64.sh
 
 # Debian packages for a real machine: Debian's config with all its modules
 # plus CONFIG_ASYNC_FORK=y, built with bindeb-pkg in build/linux-deb; the
