@@ -4,15 +4,19 @@
 #   1. builds what is missing (packages, the patched kernel, the tools),
 #   2. boots the patched kernel once and runs tools/testing/bench/guest-bench.sh
 #      (small-process fork, fork latency, Redis latency during BGSAVE),
+#      then the arm64 guest (scripts/build-arm64-kernel.sh) for its fork
+#      latency,
 #   3. builds the unpatched kernel (tag 'base' of build/linux, in the git
 #      worktree build/linux-base, same config) and boots it once for the
 #      small-process fork,
 #   4. writes results/bench/: the data as CSV, report.md, PNG plots.
 #
 # Environment:
-#   BENCH_PARTS   what to measure: any of "fork redis small base"
+#   BENCH_PARTS   what to measure: any of "fork redis small base arm64"
 #                 (default: all).  small = small-process fork on the
-#                 patched kernel, base = the same on the unpatched one.
+#                 patched kernel, base = the same on the unpatched one,
+#                 arm64 = the fork part in the arm64 guest (TCG, -cpu max),
+#                 its own floor and targets in the report.
 #                 The report is always rewritten; parts not run keep the
 #                 data of an earlier run.
 #   BENCH_BUILD   1 (default): run deps, fetch, apply, build scripts first;
@@ -55,7 +59,7 @@ set -eu
 
 S=$TOP/scripts
 B=$TOP/tools/testing/bench
-parts=${BENCH_PARTS:-"fork redis small base"}
+parts=${BENCH_PARTS:-"fork redis small base arm64"}
 do_build=${BENCH_BUILD:-1}
 mem=${BENCH_MEM:-12288}
 cpus=${BENCH_CPUS:-2}
@@ -70,11 +74,13 @@ SMALL_FORKS SMALL_REPS"
 
 guest_parts=""
 run_base=false
+run_arm64=false
 for p in $parts; do
 	case $p in
 	fork | redis | small) guest_parts="$guest_parts $p" ;;
 	base) run_base=true ;;
-	*) die "BENCH_PARTS: unknown part '$p' (fork, redis, small, base)" ;;
+	arm64) run_arm64=true ;;
+	*) die "BENCH_PARTS: unknown part '$p' (fork, redis, small, base, arm64)" ;;
 	esac
 done
 guest_parts=${guest_parts# }
@@ -112,6 +118,11 @@ if [ "$do_build" = 1 ]; then
 	"$S/apply-series.sh"
 	"$S/build-kernel.sh"
 	"$S/build-tools.sh"
+	if $run_arm64; then
+		"$S/deps.sh" arm64
+		"$S/arm64-root.sh"
+		"$S/build-arm64-kernel.sh" >/dev/null
+	fi
 fi
 if ! command -v gnuplot >/dev/null 2>&1; then
 	[ "$(id -u)" = 0 ] || die "gnuplot is missing (Debian package gnuplot-nox)"
@@ -128,6 +139,16 @@ mkdir -p "$tools"
 gcc -O2 -Wall -o "$tools/fork_bench" "$TOP/tools/testing/fork-bench/fork_bench.c"
 gcc -O2 -Wall -o "$tools/small_fork" "$B/small_fork.c"
 gcc -O2 -Wall -pthread -o "$tools/redis_latency" "$B/redis_latency.c"
+arm64_tools=$BUILD/bench-arm64/tools
+arm64_kernel=$BUILD/linux-arm64/arch/arm64/boot/Image
+if $run_arm64; then
+	need_tool aarch64-linux-gnu-gcc
+	[ -f "$arm64_kernel" ] ||
+		die "no arm64 kernel in ${arm64_kernel%/arch/*} (run with BENCH_BUILD=1, or scripts/build-arm64-kernel.sh)"
+	mkdir -p "$arm64_tools"
+	aarch64-linux-gnu-gcc -O2 -Wall -o "$arm64_tools/fork_bench" \
+		"$TOP/tools/testing/fork-bench/fork_bench.c"
+fi
 
 # wait_quiet: the load average still counts a build that just ended (it
 # decays over minutes).  Give it up to BENCH_QUIET_WAIT seconds (default
@@ -142,17 +163,23 @@ wait_quiet() {
 	done
 }
 
-# guest_session NAME BZIMAGE PARTS LABEL [SESSION [CLOCK]]: one boot,
-# results in $work/NAME; SESSION numbers the small-process fork data
+# guest_session NAME BZIMAGE PARTS LABEL [SESSION [CLOCK [ARCH]]]: one
+# boot, results in $work/NAME; SESSION numbers the small-process fork data
 # (default 0).  CLOCK icount: a 1-vCPU guest whose clock counts
 # instructions (run-guest.sh GUEST_ICOUNT), without KASLR and user address
-# randomisation, so that one boot times a loop as the next does.
+# randomisation, so that one boot times a loop as the next does.  ARCH
+# arm64: the arm64 guest, with the tools built for it.
 guest_session() {
 	local name=$1 kernel=$2 gparts=$3 label=$4 session=${5:-0} clock=${6:-wall}
-	local out=$work/$1 env="" v load icount="" gcpus=$cpus gmem=$mem args=""
+	local garch=${7:-x86_64} out=$work/$1 env="" v load icount="" gcpus=$cpus
+	local gmem=$mem args="" ghost=$host
 	for v in $guest_vars; do
 		[ -z "${!v+set}" ] || env="$env $v=$(printf '%q' "${!v}")"
 	done
+	if [ "$garch" = arm64 ]; then
+		env="$env BENCH_TOOLS=$arm64_tools"
+		ghost="$host, guest CPU aarch64 -cpu max"
+	fi
 	if [ "$clock" = icount ]; then
 		icount=3 gcpus=1 gmem=2048 args="nokaslr norandmaps"
 	fi
@@ -162,13 +189,13 @@ guest_session() {
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	note "bench: host load average $load (other work skews the numbers)"
 	note "bench: booting the $name kernel ($gmem MiB, $gcpus vCPUs, $clock clock): $gparts"
-	GUEST_ICOUNT=$icount "$S/run-guest.sh" -m "$gmem" -c "$gcpus" -t "$timeout_s" \
+	GUEST_ARCH=$garch GUEST_ICOUNT=$icount "$S/run-guest.sh" -m "$gmem" -c "$gcpus" -t "$timeout_s" \
 		-k "$kernel" -o "$out" ${args:+-a "$args"} -- \
 		"BENCH_PARTS='$gparts' BENCH_LABEL=$label$env $B/guest-bench.sh" ||
 		die "the $name guest session failed (console: $out/console.log)"
 	python3 "$B/report.py" ingest "$out" "$results" --rerun "$rerun" \
-		--session "$session" --clock "$clock" \
-		--host "$host, load average $load at the start"
+		--session "$session" --clock "$clock" --arch "$garch" \
+		--host "$ghost, load average $load at the start"
 }
 
 mkdir -p "$work" "$results"
@@ -178,6 +205,9 @@ case " $parts " in *" small "*) rm -f "$results"/small-fork-patched*.csv ;; esac
 host="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) CPUs"
 if [ -n "$guest_parts" ]; then
 	guest_session patched "$KOUT/arch/x86/boot/bzImage" "$guest_parts" patched
+fi
+if $run_arm64; then
+	guest_session patched-arm64 "$arm64_kernel" fork patched 0 wall arm64
 fi
 
 # ---- the unpatched kernel ------------------------------------------------------

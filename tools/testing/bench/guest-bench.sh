@@ -148,9 +148,12 @@ vmstat_async() {
 	grep '^async_fork' /proc/vmstat 2>/dev/null | tr ' ' '=' || true
 }
 
-need_tool redis-server redis-cli
-for t in small_fork fork_bench redis_latency; do
-	[ -x "$TOOLS/$t" ] || die "$TOOLS/$t is missing (scripts/bench.sh builds it)"
+# What the parts asked for need (another architecture's guest runs only the
+# fork part, with its own build of fork_bench).
+! has_part redis || need_tool redis-server redis-cli
+for t in small:small_fork fork:fork_bench redis:redis_latency; do
+	has_part "${t%%:*}" || continue
+	[ -x "$TOOLS/${t#*:}" ] || die "$TOOLS/${t#*:} is missing (scripts/bench.sh builds it)"
 done
 
 # ---- what we run on -----------------------------------------------------

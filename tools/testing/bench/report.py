@@ -207,7 +207,9 @@ def copy_events(path):
 
 # ---- ingest -------------------------------------------------------------------
 
-def ingest_fork(src, dst):
+def ingest_fork(src, dst, suffix=''):
+    """fork-latency.csv of a guest run into DST's fork-latency SUFFIX.csv,
+    with the child's copy from the tracepoint."""
     rows = read_csv(os.path.join(src, 'fork-latency.csv'))
     if not rows:
         return False
@@ -219,10 +221,10 @@ def ingest_fork(src, dst):
         r['copy_us'] = '%.1f' % (e[2] / 1000) if e and e[0] == 0 else ''
         r['copy_pmds'] = str(e[1]) if e else ''
         out.append([r[h] for h in header])
-    write_csv(os.path.join(dst, 'fork-latency.csv'), header, out)
+    write_csv(os.path.join(dst, 'fork-latency%s.csv' % suffix), header, out)
     vm = os.path.join(src, 'fork-vmstat.txt')
     if os.path.exists(vm):
-        shutil.copy(vm, os.path.join(dst, 'fork-vmstat.txt'))
+        shutil.copy(vm, os.path.join(dst, 'fork-vmstat%s.txt' % suffix))
     return True
 
 
@@ -488,6 +490,14 @@ def ingest(args):
     if args.host:
         meta['host'] = args.host
     done = []
+    if args.arch != 'x86_64':
+        # Another architecture's guest runs only the fork part.
+        ok = ingest_fork(src, dst, '-' + args.arch)
+        if ok:
+            write_kv(os.path.join(dst, 'meta-fork-%s.txt' % args.arch), meta)
+        print('report.py: ingested %s from %s' % (
+            'fork (%s)' % args.arch if ok else 'nothing', src))
+        return
     if ingest_fork(src, dst):
         done.append('fork')
     small = os.path.join(src, 'small-fork-%s.csv' % label)
@@ -764,79 +774,14 @@ class Targets:
         self.rows.append((what, goal, measured, res))
 
 
-def report(args):
-    res = args.results
-    work = args.work or tempfile.mkdtemp(prefix='bench-plot.')
-    os.makedirs(work, exist_ok=True)
-    meta = {p: read_kv(os.path.join(res, 'meta-%s.txt' % p))
-            for p in ('fork', 'redis', 'small-patched', 'small-base')}
-    fork = read_csv(os.path.join(res, 'fork-latency.csv'))
-    redis = {}
-    for c in redis_tags(res, 'redis-latency'):
-        lat = read_csv(os.path.join(res, 'redis-latency-%s.csv' % c))
-        if not lat:
-            continue
-        info = read_kv(os.path.join(res, 'redis-info-%s.txt' % c))
-        saves = read_csv(os.path.join(res, 'redis-bgsave-%s.csv' % c))
-        series = []
-        for name, _ in redis_series(c, [b['fork_async'] for b in saves]):
-            plotted = [b for b in saves if b['idx'] ==
-                       info.get('plotted_bgsave' + name[len(c):])]
-            series.append({
-                'name': name,
-                'title': tag_title(c) + {
-                    '-plainfork': ', a plain fork',
-                    '-asyncfork': ', an async fork'}.get(name[len(c):], ''),
-                'ts': read_csv(os.path.join(res, 'redis-ts-%s.csv' % name)),
-                'plotted': plotted[0] if plotted else None,
-            })
-        redis[c] = {
-            'latency': lat, 'info': info, 'saves': saves, 'series': series,
-            'stalls': read_csv(os.path.join(res, 'redis-stalls-%s.csv' % c)),
-            'floor': read_csv(os.path.join(res, 'redis-floor-%s.csv' % c)),
-            'idle': read_csv(os.path.join(res, 'redis-idle-%s.csv' % c)),
-        }
-    # small[clock]: the small-process fork rows of every session
-    small = {'wall': [], 'icount': []}
-    for f in sorted(os.listdir(res)):
-        m = re.match(r'small-fork-(patched|base)-(s|ic)(\d+)\.csv$', f)
-        for r in read_csv(os.path.join(res, f)) if m else []:
-            r['session'] = m.group(3)
-            small['icount' if m.group(2) == 'ic' else 'wall'].append(r)
-
-    plots = []
-    if shutil.which('gnuplot'):
-        plots += plot_fork(fork, res, work)
-        plots += plot_redis(redis, res, work)
-    else:
-        print('report.py: gnuplot is not installed: no plots', file=sys.stderr)
-
-    t = Targets()
-    phase_notes = []
-    L = []
-    any_meta = next((m for m in meta.values() if m), {})
-    L.append('# Async fork: benchmarks\n')
-    L.append('Written by `tools/testing/bench/report.py` on %s from the data in '
-             'this directory (`make bench`, scripts/bench.sh).\n' %
-             datetime.date.today())
-    L.append('All measurements run in a QEMU **TCG** guest (software CPU '
-             'emulation, no KVM) on a 2-core build machine that was running '
-             'other work at the same time: absolute times are several times '
-             'those of real hardware (a plain fork of 1 GiB takes 20 to 30 ms '
-             'natively on this host), and there is noise. Compare the ratios, '
-             'not the absolute numbers. The host\'s load average when each '
-             'session started is given with it.\n')
-    L.append('Full rerun: `make bench` (about 70 minutes here: 50 in the '
-             'patched guest, most of it filling Redis and waiting for its '
-             'saves, then the unpatched kernel\'s build and its short '
-             'sessions).\n')
-
-    # ---- fork -------------------------------------------------------------
+def fork_section(fork, m, plots, heading):
+    """The lines of a fork-latency section headed HEADING: every group of
+    forks (case, size, pages, mode), the ratios, the sparse reservations
+    and the plots that were made."""
     sec_fork = []
     groups = fork_groups(fork)
     if fork:
-        m = meta['fork']
-        sec_fork.append('## 1. Fork latency\n')
+        sec_fork.append('## %s\n' % heading)
         sec_fork.append('Measured %s. Rerun: `%s`.\n' % (
             meta_line(m), m.get('rerun', 'make bench')))
         sec_fork.append(
@@ -923,6 +868,14 @@ def report(args):
         for p in ('fork-latency', 'fork-child', 'fork-first-write'):
             if p in plots:
                 sec_fork.append('![%s](%s.png)\n' % (p, p))
+    return sec_fork
+
+
+def fork_targets(t, groups, arch=''):
+    """Add the fork targets of GROUPS to T, each against the floor of the
+    same run (the plain fork of a 4 MiB process).  ARCH, when given, names
+    the architecture in each row."""
+    pre = arch + ': ' if arch else ''
 
     def fmed(case, size, pages, mode, field='parent_us'):
         g = groups.get((case, size, pages, mode))
@@ -932,28 +885,28 @@ def report(args):
     sizes = sorted({k[1] for k in groups if k[0] == 'size' and k[2] == '4k'})
     a2 = fmed('size', 2048, '4k', 'async')
     if floor and a2:
-        t.add('Async fork of 2 GiB (4 KiB pages) vs the floor (plain fork of '
-              'a 4 MiB process)', '≤ 1.5x',
+        t.add(pre + 'Async fork of 2 GiB (4 KiB pages) vs the floor (plain '
+              'fork of a 4 MiB process)', '≤ 1.5x',
               '%s vs %s: %.2fx' % (fmt_us(a2), fmt_us(floor), a2 / floor),
               a2 / floor <= 1.5)
     else:
         big = sizes[-1] if sizes else None
         ab = fmed('size', big, '4k', 'async') if big else None
-        t.add('Async fork of 2 GiB vs the floor', '≤ 1.5x',
+        t.add(pre + 'Async fork of 2 GiB vs the floor', '≤ 1.5x',
               'not measured at 2 GiB%s' % (
                   ' (at %d MiB: %s vs %s, %.2fx)' % (big, fmt_us(ab),
                                                      fmt_us(floor), ab / floor)
                   if ab and floor else ''), None)
     p4, a4 = fmed('size', 4096, '4k', 'plain'), fmed('size', 4096, '4k', 'async')
     if p4 and a4:
-        t.add('Plain vs async fork of 4 GiB (4 KiB pages)', '≥ 100x',
+        t.add(pre + 'Plain vs async fork of 4 GiB (4 KiB pages)', '≥ 100x',
               '%s vs %s: %.0fx' % (fmt_us(p4), fmt_us(a4), p4 / a4),
               p4 / a4 >= 100)
     else:
         big = sizes[-1] if sizes else None
         pb = fmed('size', big, '4k', 'plain') if big else None
         ab = fmed('size', big, '4k', 'async') if big else None
-        t.add('Plain vs async fork of 4 GiB', '≥ 100x',
+        t.add(pre + 'Plain vs async fork of 4 GiB', '≥ 100x',
               'not measured at 4 GiB%s' % (
                   ' (at %d MiB: %s vs %s, %.0fx)' % (big, fmt_us(pb),
                                                      fmt_us(ab), pb / ab)
@@ -961,11 +914,11 @@ def report(args):
 
     at4 = fmed('size', 4096, 'thp', 'async')
     if floor and at4:
-        t.add('Async fork of 4 GiB (THP) vs the floor', '≤ 1.5x',
+        t.add(pre + 'Async fork of 4 GiB (THP) vs the floor', '≤ 1.5x',
               '%s vs %s: %.2fx' % (fmt_us(at4), fmt_us(floor), at4 / floor),
               at4 / floor <= 1.5)
     else:
-        t.add('Async fork of 4 GiB (THP) vs the floor', '≤ 1.5x',
+        t.add(pre + 'Async fork of 4 GiB (THP) vs the floor', '≤ 1.5x',
               'not measured', None)
 
     for gib in (16384, 1024):
@@ -975,16 +928,94 @@ def report(args):
         ac = fmed('sparse', sz, '4k', 'async', 'child_run_us')
         what = 'Sparse reservation of %d TiB (one page per GiB)' % (gib // 1024)
         if not (ap and pc and ac and floor):
-            t.add(what + ': async fork vs the floor; the child\'s start vs '
+            t.add(pre + what + ': async fork vs the floor; the child\'s start vs '
                   'a plain fork\'s', '≤ 1.5x; ≤ 1.5x', 'not measured', None)
             continue
-        t.add(what + ': async fork vs the floor', '≤ 1.5x',
+        t.add(pre + what + ': async fork vs the floor', '≤ 1.5x',
               '%s vs %s: %.2fx' % (fmt_us(ap), fmt_us(floor), ap / floor),
               ap / floor <= 1.5)
-        t.add(what + ': the child runs, async vs plain fork', '≤ 1.5x',
+        t.add(pre + what + ': the child runs, async vs plain fork', '≤ 1.5x',
               '%s vs %s: %.2fx' % (fmt_us(ac), fmt_us(pc), ac / pc),
               ac / pc <= 1.5)
 
+
+def report(args):
+    res = args.results
+    work = args.work or tempfile.mkdtemp(prefix='bench-plot.')
+    os.makedirs(work, exist_ok=True)
+    meta = {p: read_kv(os.path.join(res, 'meta-%s.txt' % p))
+            for p in ('fork', 'fork-arm64', 'redis', 'small-patched',
+                      'small-base')}
+    fork = read_csv(os.path.join(res, 'fork-latency.csv'))
+    redis = {}
+    for c in redis_tags(res, 'redis-latency'):
+        lat = read_csv(os.path.join(res, 'redis-latency-%s.csv' % c))
+        if not lat:
+            continue
+        info = read_kv(os.path.join(res, 'redis-info-%s.txt' % c))
+        saves = read_csv(os.path.join(res, 'redis-bgsave-%s.csv' % c))
+        series = []
+        for name, _ in redis_series(c, [b['fork_async'] for b in saves]):
+            plotted = [b for b in saves if b['idx'] ==
+                       info.get('plotted_bgsave' + name[len(c):])]
+            series.append({
+                'name': name,
+                'title': tag_title(c) + {
+                    '-plainfork': ', a plain fork',
+                    '-asyncfork': ', an async fork'}.get(name[len(c):], ''),
+                'ts': read_csv(os.path.join(res, 'redis-ts-%s.csv' % name)),
+                'plotted': plotted[0] if plotted else None,
+            })
+        redis[c] = {
+            'latency': lat, 'info': info, 'saves': saves, 'series': series,
+            'stalls': read_csv(os.path.join(res, 'redis-stalls-%s.csv' % c)),
+            'floor': read_csv(os.path.join(res, 'redis-floor-%s.csv' % c)),
+            'idle': read_csv(os.path.join(res, 'redis-idle-%s.csv' % c)),
+        }
+    # small[clock]: the small-process fork rows of every session
+    small = {'wall': [], 'icount': []}
+    for f in sorted(os.listdir(res)):
+        m = re.match(r'small-fork-(patched|base)-(s|ic)(\d+)\.csv$', f)
+        for r in read_csv(os.path.join(res, f)) if m else []:
+            r['session'] = m.group(3)
+            small['icount' if m.group(2) == 'ic' else 'wall'].append(r)
+
+    plots = []
+    if shutil.which('gnuplot'):
+        plots += plot_fork(fork, res, work)
+        plots += plot_redis(redis, res, work)
+    else:
+        print('report.py: gnuplot is not installed: no plots', file=sys.stderr)
+
+    t = Targets()
+    phase_notes = []
+    L = []
+    any_meta = next((m for m in meta.values() if m), {})
+    L.append('# Async fork: benchmarks\n')
+    L.append('Written by `tools/testing/bench/report.py` on %s from the data in '
+             'this directory (`make bench`, scripts/bench.sh).\n' %
+             datetime.date.today())
+    L.append('All measurements run in a QEMU **TCG** guest (software CPU '
+             'emulation, no KVM) on a 2-core build machine that was running '
+             'other work at the same time: absolute times are several times '
+             'those of real hardware (a plain fork of 1 GiB takes 20 to 30 ms '
+             'natively on this host), and there is noise. Compare the ratios, '
+             'not the absolute numbers. The host\'s load average when each '
+             'session started is given with it.\n')
+    L.append('Full rerun: `make bench` (about 70 minutes here: 50 in the '
+             'patched guest, most of it filling Redis and waiting for its '
+             'saves, then the unpatched kernel\'s build and its short '
+             'sessions).\n')
+
+    # ---- fork -------------------------------------------------------------
+    sec_fork = fork_section(fork, meta['fork'], plots, '1. Fork latency')
+    fork_targets(t, fork_groups(fork))
+    # The arm64 guest (part arm64 of make bench), against its own floor.
+    fork_arm = read_csv(os.path.join(res, 'fork-latency-arm64.csv'))
+    if fork_arm:
+        sec_fork += fork_section(fork_arm, meta['fork-arm64'], [],
+                                 '1b. Fork latency on arm64')
+        fork_targets(t, fork_groups(fork_arm), 'arm64')
     # ---- redis ------------------------------------------------------------
     sec_redis = []
     lat = {}
@@ -1483,6 +1514,9 @@ def main():
                    'instructions (QEMU -icount)')
     a.add_argument('--host', default='',
                    help='the host machine, and how busy it was')
+    a.add_argument('--arch', choices=('x86_64', 'arm64'), default='x86_64',
+                   help='the guest\'s architecture: arm64 keeps its fork '
+                   'data beside the x86-64 guest\'s')
     a.set_defaults(fn=ingest)
     a = sub.add_parser('report')
     a.add_argument('results')

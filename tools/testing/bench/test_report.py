@@ -266,7 +266,7 @@ def bench_report(tags):
                 mock.patch.object(report.shutil, 'which', return_value=None):
             report.ingest(argparse.Namespace(
                 guest_out=src, results=dst, rerun='', session=0,
-                clock='wall', host=''))
+                clock='wall', host='', arch='x86_64'))
             report.report(argparse.Namespace(
                 results=dst, work=os.path.join(tmp, 'plot')))
         with open(os.path.join(dst, 'report.md')) as f:
@@ -279,6 +279,68 @@ def bench_report(tags):
         elif targets and not line:
             break
     return lines, targets
+
+
+FORK_HEADER = ['case', 'size_mib', 'pages', 'mode', 'rep', 'parent_us',
+               'child_run_us', 'first_write_us', 'first_write_p50_us',
+               'first_write_p99_us', 'first_write_max_us', 'child_pid',
+               'was_async', 'anon_huge_mib']
+
+
+def write_fork_guest(src, label, parent):
+    """A guest's fork part: PARENT maps (case, MiB, pages, mode) to the
+    parent's time in µs, one fork each."""
+    os.mkdir(src)
+    with open(os.path.join(src, 'meta-%s.txt' % label), 'w') as f:
+        f.write('label=%s\n' % label)
+    write(os.path.join(src, 'fork-latency.csv'), FORK_HEADER, [
+        [k[0], k[1], k[2], k[3], 0, us, us, 10, 10, 10, 10, 100 + i,
+         1 if k[3] == 'async' else 0, 0]
+        for i, (k, us) in enumerate(sorted(parent.items()))])
+
+
+def test_fork_arm64_beside_x86():
+    """The arm64 guest's forks get their own section and targets, each
+    against the arm64 floor; the x86-64 targets keep the x86-64 data."""
+    x86 = {('floor', 4, '4k', 'plain'): 1000,
+           ('size', 2048, '4k', 'plain'): 200000,
+           ('size', 2048, '4k', 'async'): 1200,
+           ('size', 4096, '4k', 'plain'): 400000,
+           ('size', 4096, '4k', 'async'): 1400}
+    arm = {('floor', 4, '4k', 'plain'): 500,
+           ('size', 2048, '4k', 'plain'): 100000,
+           ('size', 2048, '4k', 'async'): 1000,
+           ('size', 4096, '4k', 'plain'): 300000,
+           ('size', 4096, '4k', 'async'): 600}
+    with tempfile.TemporaryDirectory(prefix='test-report-') as tmp:
+        dst = os.path.join(tmp, 'results')
+        with contextlib.redirect_stdout(io.StringIO()), \
+                contextlib.redirect_stderr(io.StringIO()), \
+                mock.patch.object(report.shutil, 'which', return_value=None):
+            for arch, data in (('x86_64', x86), ('arm64', arm)):
+                src = os.path.join(tmp, arch)
+                write_fork_guest(src, 'patched', data)
+                report.ingest(argparse.Namespace(
+                    guest_out=src, results=dst, rerun='', session=0,
+                    clock='wall', host='', arch=arch))
+            report.report(argparse.Namespace(
+                results=dst, work=os.path.join(tmp, 'plot')))
+        with open(os.path.join(dst, 'report.md')) as f:
+            text = f.read()
+    assert '## 1. Fork latency' in text, text
+    assert '## 1b. Fork latency on arm64' in text, text
+    rows = {}
+    for line in text.split('\n'):
+        cells = line.split(' | ')
+        if len(cells) == 4 and cells[3].startswith('**'):
+            rows[cells[0][2:]] = (cells[2], cells[3][2:-4])
+    two = ('Async fork of 2 GiB (4 KiB pages) vs the floor (plain fork of '
+           'a 4 MiB process)')
+    four = 'Plain vs async fork of 4 GiB (4 KiB pages)'
+    assert rows[two] == ('1.2 ms vs 1.0 ms: 1.20x', 'PASS'), rows
+    assert rows['arm64: ' + two] == ('1.0 ms vs 500 µs: 2.00x', 'MISS'), rows
+    assert rows[four] == ('400 ms vs 1.4 ms: 286x', 'PASS'), rows
+    assert rows['arm64: ' + four] == ('300 ms vs 600 µs: 500x', 'PASS'), rows
 
 
 REDIS_TARGETS = {
