@@ -1,6 +1,8 @@
 #!/bin/bash
 # Export base..HEAD of build/linux into patches/linux/, with a cover letter
-# (0000-cover-letter.patch) made from patches/cover-letter.txt.
+# (0000-cover-letter.patch) made from patches/cover-letter.txt, ending in a
+# base-commit: line that names the tag base (scripts/fetch-kernel.sh makes
+# the same commit from the same package on every machine).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -11,7 +13,7 @@ git -C "$KSRC" rev-parse -q --verify base >/dev/null 2>&1 || die "no 'base' tag 
 mkdir -p "$TOP/patches/linux"
 find "$TOP/patches/linux" -name '[0-9][0-9][0-9][0-9]-*.patch' -delete
 rm -f "$TOP/patches/linux/0000-cover-letter.patch"
-git -C "$KSRC" format-patch -q --zero-commit --no-signature --cover-letter \
+git -C "$KSRC" format-patch -q --zero-commit --no-signature --cover-letter --base=base \
 	-o "$TOP/patches/linux" base..HEAD
 
 # The cover letter's subject and text live in patches/cover-letter.txt

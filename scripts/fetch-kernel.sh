@@ -37,7 +37,10 @@ git -C "$src" config user.name "Async-fork developers"
 git -C "$src" config user.email "async-fork@localhost"
 git -C "$src" config core.autocrlf false
 git -C "$src" add -A
-git -C "$src" commit -q -m "Linux $(make -s -C "$src" kernelversion) from Debian $KPKG $have"
+# A fixed date, so that the same package gives the same commit on every
+# machine: the series' base-commit line then names it.
+GIT_AUTHOR_DATE="2024-12-01T00:00:00Z" GIT_COMMITTER_DATE="2024-12-01T00:00:00Z" \
+	git -C "$src" commit -q -m "Linux $(make -s -C "$src" kernelversion) from Debian $KPKG $have"
 git -C "$src" tag base
 # Test binaries that the tree's own ignore files miss.
 printf '%s\n' tools/testing/selftests/mm/async_fork \
