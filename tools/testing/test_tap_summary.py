@@ -12,7 +12,8 @@ import os
 import subprocess
 import sys
 import tempfile
-import traceback
+
+import tap_cases
 
 SUMMARY = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        'tap-summary.py')
@@ -201,22 +202,7 @@ def test_empty_file_has_no_results():
 
 
 def main():
-    tests = [(n, f) for n, f in sorted(globals().items())
-             if n.startswith('test_') and callable(f)]
-    print('TAP version 13')
-    fails = 0
-    for i, (name, fn) in enumerate(tests, 1):
-        try:
-            fn()
-            print('# ok %d tap summary: %s' % (i, name[5:]))
-        except Exception:
-            fails += 1
-            print('# not ok %d tap summary: %s' % (i, name[5:]))
-            for line in traceback.format_exc().splitlines():
-                print('# # ' + line)
-    print('# 1..%d' % len(tests))
-    print('%s 1 tap summary' % ('ok' if not fails else 'not ok'))
-    return 1 if fails else 0
+    return tap_cases.run('tap summary', globals())
 
 
 if __name__ == '__main__':

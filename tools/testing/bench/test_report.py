@@ -14,11 +14,13 @@ import math
 import os
 import sys
 import tempfile
-import traceback
 from unittest import mock
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
 import report  # noqa: E402
+import tap_cases  # noqa: E402
 
 MS = 1_000_000
 S = 1_000_000_000
@@ -431,22 +433,7 @@ def test_report_valkey_pairing():
 
 
 def main():
-    tests = [(n, f) for n, f in sorted(globals().items())
-             if n.startswith('test_') and callable(f)]
-    print('TAP version 13')
-    fails = 0
-    for i, (name, fn) in enumerate(tests, 1):
-        try:
-            fn()
-            print('# ok %d bench report: %s' % (i, name[5:]))
-        except Exception:
-            fails += 1
-            print('# not ok %d bench report: %s' % (i, name[5:]))
-            for line in traceback.format_exc().splitlines():
-                print('# # ' + line)
-    print('# 1..%d' % len(tests))
-    print('%s 1 bench report' % ('ok' if not fails else 'not ok'))
-    return 1 if fails else 0
+    return tap_cases.run('bench report', globals())
 
 
 if __name__ == '__main__':
