@@ -9,6 +9,14 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
+# Some cases look at how far a child got while the parent acted; their
+# bounds hold on a busy host too, but a log that says how busy it was
+# makes a failure easier to read.
+note "host: $(nproc) CPUs, load average $(cut -d ' ' -f 1-3 /proc/loadavg)"
+if pgrep -a qemu-system >/dev/null 2>&1; then
+	note "host: other guests are running (they compete for the CPUs):"
+	pgrep -a qemu-system | cut -c 1-160 >&2
+fi
 "$S/deps.sh"
 "$S/fetch-kernel.sh"
 "$S/apply-series.sh"

@@ -32,15 +32,46 @@ def skip_reason(context):
     return ''
 
 
-def parse(lines):
-    """Yield (depth, ok, name, directive) for every TAP result line."""
+# A harness's or a script's words on why a case failed: "file.c:12:name:
+# Expected ...", "[FAIL]", "not ok" and the like.
+FAILURE_WORDS = re.compile(r':\d+:|Expected|\bFAIL|[Ff]ailed|[Ee]rror', re.I)
+
+
+def failure_lines(lines, most=4):
+    """The last MOST lines of LINES that say why a case failed."""
+    found = [line.strip().lstrip('# ').strip() for line in lines]
+    return [text for text in found if text and FAILURE_WORDS.search(text)][-most:]
+
+
+def parse(lines, details=None):
+    """Yield (depth, ok, name, directive) for every TAP result line.
+
+    DETAILS, a dict, gets for each failed result at depth 1 or less (by
+    its index among the results) the failed results nested in it, each
+    with the lines before it that say why: so that a log's tail names the
+    case that failed, not only the program.
+    """
     context = []
+    since = []          # lines since the result before
+    nested = []         # failed deeper results since the last shallow one
+    index = 0
     for line in lines:
         m = RESULT.match(line.rstrip('\n'))
         if not m:
             context.append(line)
+            since.append(line)
             continue
         depth = len(m.group(1)) // 2
+        failed = m.group(2) == 'not ok'
+        if depth >= 2 and failed:
+            nested.append((m.group(4).partition(' # ')[0].strip(),
+                           failure_lines(since)))
+        elif depth <= 1:
+            if failed and details is not None:
+                details[index] = nested
+            nested = []
+        since = []
+        index += 1
         rest = m.group(4)
         name, _, directive = rest.partition(' # ')
         directive = directive.strip()
@@ -175,7 +206,9 @@ def main():
                          for why in plan_mismatches(raw_lines)]
         # As a text-mode read would give them to parse().
         lines = [raw.rstrip('\r\n') + '\n' for raw in raw_lines]
-        parsed = list(parse(lines))
+        why = {}
+        parsed = list(parse(lines, why))
+        parsed = [r + (why.get(i, []),) for i, r in enumerate(parsed)]
         # Keep the leaves: a result line followed by none deeper that
         # belongs to it.  The runner's wrapper line ("ok 1 selftests: mm:
         # run_vmtests.sh") is only counted when nothing ran inside it.
@@ -187,13 +220,13 @@ def main():
         if inner:
             leaves = [r for r in inner if r[0] == 1] or inner
         results.extend(leaves)
-        for depth, ok, name, directive in outer:
+        for depth, ok, name, directive, nested in outer:
             if not ok and not directive.upper().startswith('SKIP'):
                 if 'timeout' in directive.lower() or 'TIMEOUT' in name:
-                    results.append((0, False, name, directive))
+                    results.append((0, False, name, directive, nested))
 
     passed = failed = skipped = 0
-    for _, ok, name, directive in results:
+    for _, ok, name, directive, nested in results:
         if directive.upper().startswith('SKIP'):
             skipped += 1
             print('SKIP %s: %s' % (name, directive[4:].strip(' :') or
@@ -203,6 +236,10 @@ def main():
         else:
             failed += 1
             print('FAIL %s %s' % (name, directive))
+            for case, why in nested:
+                print('  failed case: %s' % case)
+                for text in why:
+                    print('    %s' % text)
     for why in broken_plans:
         failed += 1
         print('FAIL %s' % why)

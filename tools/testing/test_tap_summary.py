@@ -179,6 +179,27 @@ def test_not_ok_is_failed():
     assert 'FAIL b exit=1' in lines, lines
 
 
+def test_failed_case_is_named():
+    """A harness case that failed is named under its program's FAIL line,
+    with the harness's words on why; the cases that passed are not."""
+    inner = ('TAP version 13\n1..2\n'
+             '# RUN async_fork.pmd.a ...\n# OK async_fork.pmd.a\n'
+             'ok 1 async_fork.pmd.a\n'
+             '# RUN async_fork.pmd.b ...\n'
+             '# async_fork.c:3061:b:Expected after - at_sent (9) <= 2 (2)\n'
+             '# b: Test failed\n# FAIL async_fork.pmd.b\n'
+             'not ok 2 async_fork.pmd.b\n# Totals: pass:1 fail:1\n')
+    nested = ''.join('# # ' + line + '\n' for line in inner.splitlines())
+    text = ('TAP version 13\n1..1\n# selftests: mm: run_vmtests.sh\n'
+            + nested + '# not ok 1 async_fork # exit=1\n# 1..1\n'
+            'not ok 1 selftests: mm: run_vmtests.sh # exit=1\n')
+    lines = expect([text], '0 passed, 1 failed, 0 skipped', 1)
+    at = lines.index('FAIL async_fork exit=1')
+    assert lines[at + 1] == '  failed case: async_fork.pmd.b', lines
+    assert 'Expected after - at_sent (9) <= 2 (2)' in lines[at + 2], lines
+    assert not [line for line in lines if 'pmd.a' in line], lines
+
+
 def test_real_run_shapes_are_not_plan_failures():
     """Shapes of complete real runs: a forked child that prints results
     again (ksm_functional_tests, results/check-debug/mm-0.tap), a header
