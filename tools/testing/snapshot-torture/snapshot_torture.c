@@ -625,11 +625,14 @@ static void report_hang(pid_t pid)
 	}
 	if (tasks)
 		closedir(tasks);
-	/* Blocked tasks to the console, for the record. */
+	/*
+	 * Blocked tasks to the console, for the record, then every task:
+	 * whoever holds what the blocked ones wait for may be running.
+	 */
 	fd = open("/proc/sysrq-trigger", O_WRONLY);
 	if (fd >= 0) {
-		if (write(fd, "w", 1) < 0)
-			say("  (sysrq-w failed)\n");
+		if (write(fd, "w", 1) < 0 || write(fd, "t", 1) < 0)
+			say("  (sysrq-w or sysrq-t failed)\n");
 		close(fd);
 	}
 	kill(pid, SIGKILL);
