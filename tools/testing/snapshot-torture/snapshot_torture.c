@@ -609,12 +609,17 @@ static void report_hang(pid_t pid)
 	char dir[64];
 	struct dirent *de;
 	DIR *tasks;
-	int fd;
+	int fd, i;
 
 	say("HANG %s[%d]: child %d did not finish within %us\n", who(),
 	    getpid(), pid, child_timeout());
 	snprintf(dir, sizeof(dir), "%d", pid);
-	show_task(dir);
+	/* A few looks: one stack cannot tell a loop from a wait. */
+	for (i = 0; i < 4; i++) {
+		if (i)
+			usleep(200 * 1000);
+		show_task(dir);
+	}
 	tasks = opendir("/proc/self/task");
 	while (tasks && (de = readdir(tasks))) {
 		if (de->d_name[0] == '.')
