@@ -124,13 +124,8 @@ if [ "$do_build" = 1 ]; then
 		"$S/build-arm64-kernel.sh" >/dev/null
 	fi
 fi
-if ! command -v gnuplot >/dev/null 2>&1; then
-	[ "$(id -u)" = 0 ] || die "gnuplot is missing (Debian package gnuplot-nox)"
-	note "installing gnuplot-nox (for the plots)"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends gnuplot-nox >/dev/null ||
-		{ apt-get update -q && apt-get install -y -q --no-install-recommends gnuplot-nox; }
-fi
+# gnuplot for the plots (in deps.sh's base too; BENCH_BUILD=0 skips that).
+command -v gnuplot >/dev/null 2>&1 || "$S/deps.sh" bench
 need_tool gcc python3 gnuplot git
 
 # The benchmark programs (quick; build-tools.sh may build them as well).
