@@ -54,9 +54,8 @@ if [ -z "$mm_jobs" ]; then
 fi
 case $mm_jobs in 1 | 2) ;; *) die "DEBUG_MM_JOBS must be 1 or 2, not '$mm_jobs'" ;; esac
 
-"$S/deps.sh"
-"$S/fetch-kernel.sh"
-"$S/apply-series.sh"
+# make check-debug has done these (the Makefile's prerequisites).
+build_prereqs deps.sh fetch-kernel.sh apply-series.sh
 kernel=$("$S/build-debug-kernel.sh" | tail -n 1)
 [ -f "$kernel" ] || die "debug kernel not built"
 "$S/build-selftests.sh"

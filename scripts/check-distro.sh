@@ -28,9 +28,8 @@ t_start=$(date +%s)
 since() { echo $(($(date +%s) - $1)); }
 mins() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 
-"$S/deps.sh"
-"$S/fetch-kernel.sh"
-"$S/apply-series.sh"
+# make check-distro has done these (the Makefile's prerequisites).
+build_prereqs deps.sh fetch-kernel.sh apply-series.sh
 
 # The config first: fails here, before any build, when an option the
 # guest needs or CONFIG_ASYNC_FORK is dropped.
