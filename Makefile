@@ -1,15 +1,21 @@
 # Async-fork for Linux: build, boot and test the kernel series.
 # Every target installs what it needs first (Debian 12, as root).
+#
+# The prerequisites carry the build chain (deps, kernel-source, series,
+# kernel, selftests, tools); the scripts a target runs are told so with
+# PREREQS_DONE=1 and skip those steps, which they take themselves when run
+# on their own (scripts/lib.sh: build_prereqs).
 
 S := scripts
 
-.PHONY: all deps kernel-source series kernel selftests check check-full check-debug check-distro check-arm64 check-arm64-debug deb redis-check redis-check-full valkey-check valkey-check-quick demo \
+.PHONY: all deps kernel-source series kernel selftests tools check check-full check-debug check-distro check-arm64 check-arm64-debug deb redis-check redis-check-full valkey-check valkey-check-quick demo \
 	bench bench-fork bench-faults export-series boot clean distclean
 
 all: kernel
 
+# What make check needs: the base packages and those of the Redis build.
 deps:
-	$(S)/deps.sh
+	$(S)/deps.sh base redis
 
 kernel-source: deps
 	$(S)/fetch-kernel.sh
@@ -24,27 +30,31 @@ kernel: series
 selftests: kernel
 	$(S)/build-selftests.sh
 
+# The launcher and the test programs, in build/tools.
+tools: deps
+	$(S)/build-tools.sh
+
 # The test command: ends with "N passed, N failed, N skipped".
-check:
-	$(S)/run-tests.sh
+check: selftests tools
+	PREREQS_DONE=1 $(S)/run-tests.sh
 
 # The same with the whole mm kselftest suite in both async-fork modes.
-check-full:
-	MM_SUITE=full $(S)/run-tests.sh
+check-full: selftests tools
+	MM_SUITE=full PREREQS_DONE=1 $(S)/run-tests.sh
 
 # Debug kernel (KASAN, lockdep, ...), every fork async: mm kselftests
 # compared with async off, stress-ng, fault injection, snapshot torture.
 # Hours in the TCG guest; not run by CI.
-check-debug:
-	$(S)/check-debug.sh
+check-debug: series
+	PREREQS_DONE=1 $(S)/check-debug.sh
 
 # The series on Debian's own kernel config (Xen PV/PARAVIRT_XXL,
 # PREEMPT_DYNAMIC, PTI, shadow stacks, the LSMs; modules off, 9p built in)
 # in build/linux-distro: booted as is and with preempt=full, the async_fork
 # kselftests in both vm.async_fork modes, the launcher test, the quick Redis
 # checks.  Long (a Debian-sized kernel); not part of make check.
-check-distro:
-	$(S)/check-distro.sh
+check-distro: series
+	PREREQS_DONE=1 $(S)/check-distro.sh
 
 # The series on arm64: a cross-built kernel in a qemu-system-aarch64 TCG
 # guest (-M virt -cpu max) with an arm64 Debian root made by debootstrap
@@ -67,8 +77,8 @@ deb:
 	$(S)/build-deb.sh
 
 # The main job: build the patched kernel, boot it, show async fork on Redis.
-demo:
-	$(S)/demo.sh
+demo: kernel
+	PREREQS_DONE=1 $(S)/demo.sh
 
 # Redis on async fork: the patched Redis (patches/redis, fork-async yes),
 # snapshot consistency under writers (BGSAVE and BGREWRITEAOF), Debian's

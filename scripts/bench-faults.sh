@@ -45,7 +45,7 @@ if [ "$do_build" = 1 ]; then
 	note "building the unpatched kernel (same config; 10+ minutes from scratch)"
 	KSRC=$base_tree KOUT=$base_tree "$S/build-kernel.sh"
 fi
-need_tool gcc python3 git
+need_tool gcc make python3 git
 patched=$KOUT/arch/x86/boot/bzImage
 base=$base_tree/arch/x86/boot/bzImage
 [ -f "$patched" ] || die "no patched kernel in $KOUT (run with BENCH_BUILD=1)"
@@ -58,7 +58,7 @@ base=$base_tree/arch/x86/boot/bzImage
 kern_rev=$(git -C "$KSRC" rev-parse --short HEAD)
 tools=$BUILD/tools
 mkdir -p "$tools" "$work" "$results"
-gcc -O2 -Wall -o "$tools/fault_bench" "$TOP/tools/testing/bench/fault_bench.c"
+make -s -C "$TOP/tools/testing" O="$tools" CC=gcc fault_bench
 
 # session NAME BZIMAGE COMMANDS: one icount boot, its CSV in $work/NAME.
 session() {

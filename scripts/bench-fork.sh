@@ -21,9 +21,9 @@ arm64)
 	;;
 *) die "GUEST_ARCH must be x86_64 or arm64, not '$GUEST_ARCH'" ;;
 esac
-need_tool "$cc" python3
+need_tool "$cc" make python3
 mkdir -p "$bin" "$TOP/results"
-$cc -O2 -Wall -o "$bin/fork_bench" "$TOP/tools/testing/fork-bench/fork_bench.c"
+make -s -C "$TOP/tools/testing" O="$bin" CC="$cc" fork_bench
 
 max=0
 for s in $sizes; do [ "$s" -gt "$max" ] && max=$s; done

@@ -124,30 +124,21 @@ if [ "$do_build" = 1 ]; then
 		"$S/build-arm64-kernel.sh" >/dev/null
 	fi
 fi
-if ! command -v gnuplot >/dev/null 2>&1; then
-	[ "$(id -u)" = 0 ] || die "gnuplot is missing (Debian package gnuplot-nox)"
-	note "installing gnuplot-nox (for the plots)"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends gnuplot-nox >/dev/null ||
-		{ apt-get update -q && apt-get install -y -q --no-install-recommends gnuplot-nox; }
-fi
-need_tool gcc python3 gnuplot git
+# gnuplot for the plots (in deps.sh's base too; BENCH_BUILD=0 skips that).
+command -v gnuplot >/dev/null 2>&1 || "$S/deps.sh" bench
+need_tool gcc make python3 gnuplot git
 
-# The benchmark programs (quick; build-tools.sh may build them as well).
+# The benchmark programs (tools/testing/Makefile; quick, and nothing to do
+# when build-tools.sh has built them).
 tools=$BUILD/tools
-mkdir -p "$tools"
-gcc -O2 -Wall -o "$tools/fork_bench" "$TOP/tools/testing/fork-bench/fork_bench.c"
-gcc -O2 -Wall -o "$tools/small_fork" "$B/small_fork.c"
-gcc -O2 -Wall -pthread -o "$tools/redis_latency" "$B/redis_latency.c"
+make -s -C "$TOP/tools/testing" O="$tools" CC=gcc fork_bench small_fork redis_latency
 arm64_tools=$BUILD/bench-arm64/tools
 arm64_kernel=$BUILD/linux-arm64/arch/arm64/boot/Image
 if $run_arm64; then
 	need_tool aarch64-linux-gnu-gcc
 	[ -f "$arm64_kernel" ] ||
 		die "no arm64 kernel in ${arm64_kernel%/arch/*} (run with BENCH_BUILD=1, or scripts/build-arm64-kernel.sh)"
-	mkdir -p "$arm64_tools"
-	aarch64-linux-gnu-gcc -O2 -Wall -o "$arm64_tools/fork_bench" \
-		"$TOP/tools/testing/fork-bench/fork_bench.c"
+	make -s -C "$TOP/tools/testing" O="$arm64_tools" CC=aarch64-linux-gnu-gcc fork_bench
 fi
 
 # wait_quiet: the load average still counts a build that just ended (it

@@ -11,10 +11,10 @@
 #
 # Idempotent: when the source, the patches and the make flags are unchanged
 # since the last successful build, it only checks that the binaries are
-# there.  Installs what it lacks with apt (as root): build-essential,
-# dpkg-dev (for apt-get source), libjemalloc-dev, tcl (Redis's test
-# suite), and adds a
-# deb-src entry for Debian's archive when apt has none.
+# there.  Installs what it lacks (scripts/deps.sh redis, as root):
+# build-essential, dpkg-dev (for apt-get source), libjemalloc-dev, tcl
+# (Redis's test suite), and adds a deb-src entry for Debian's archive when
+# apt has none.
 #
 # Environment:
 #   REDIS_PKG_VERSION  the Debian source version to use
@@ -38,31 +38,23 @@ MAKE_FLAGS="USE_SYSTEM_JEMALLOC=yes USE_JEMALLOC=yes USE_SYSTEMD=no BUILD_TLS=no
 STAMP=$TREE/.async-fork-build
 
 # --- tools -------------------------------------------------------------------
-# Debian package that provides each command this script runs.
-declare -A TOOL_PKG=([gcc]=build-essential [make]=build-essential
-	[dpkg-source]=dpkg-dev [patch]=patch [tclsh]=tcl [sha256sum]=coreutils
-	[apt-get]=apt)
-missing=""
-for t in gcc make dpkg-source patch tclsh sha256sum; do
-	command -v "$t" >/dev/null 2>&1 || missing="$missing ${TOOL_PKG[$t]}"
-done
+# The commands this script runs and Redis's build needs; when one is
+# missing, scripts/deps.sh installs the redis group.
+TOOLS="gcc make dpkg-source patch tclsh sha256sum"
 JEMALLOC_H=/usr/include/jemalloc/jemalloc.h
-[ -f "$JEMALLOC_H" ] || missing="$missing libjemalloc-dev"
-if [ -n "$missing" ]; then
-	# shellcheck disable=SC2086
-	missing=$(printf '%s\n' $missing | sort -u | tr '\n' ' ')
-	command -v apt-get >/dev/null 2>&1 ||
-		die "missing tools (Debian packages: $missing) and no apt-get to install them"
-	[ "$(id -u)" = 0 ] || die "missing tools (Debian packages: $missing); run as root or install them"
-	note "installing $missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	# shellcheck disable=SC2086
-	apt-get install -y -q --no-install-recommends $missing
-	for t in gcc make dpkg-source patch tclsh sha256sum; do
-		command -v "$t" >/dev/null 2>&1 || die "'$t' still missing after installing $missing"
+have_tools() {
+	local t
+	for t in $TOOLS; do
+		command -v "$t" >/dev/null 2>&1 || return 1
 	done
-	[ -f "$JEMALLOC_H" ] || die "$JEMALLOC_H still missing after installing $missing"
+	[ -f "$JEMALLOC_H" ]
+}
+if ! have_tools; then
+	"$SCRIPT_DIR/deps.sh" redis
+	for t in $TOOLS; do
+		command -v "$t" >/dev/null 2>&1 || die "'$t' still missing after scripts/deps.sh redis"
+	done
+	[ -f "$JEMALLOC_H" ] || die "$JEMALLOC_H still missing after scripts/deps.sh redis"
 fi
 
 # --- source ------------------------------------------------------------------

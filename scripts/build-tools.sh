@@ -15,10 +15,6 @@ esac
 need_tool "$cc" make
 mkdir -p "$out"
 make -s -C "$TOP/tools/async-fork-run" O="$out" CC="$cc"
-$cc -O2 -Wall -static -o "$out/static-fork-test" "$TOP/tools/testing/static-fork-test.c"
-$cc -O2 -Wall -o "$out/fork_bench" "$TOP/tools/testing/fork-bench/fork_bench.c"
-$cc -O2 -Wall -o "$out/af_fault_inject" "$TOP/tools/testing/fault-inject/af_fault_inject.c"
-$cc -O2 -Wall -pthread -o "$out/snapshot_torture" "$TOP/tools/testing/snapshot-torture/snapshot_torture.c"
-$cc -O2 -Wall -o "$out/small_fork" "$TOP/tools/testing/bench/small_fork.c"
-$cc -O2 -Wall -pthread -o "$out/redis_latency" "$TOP/tools/testing/bench/redis_latency.c"
+# The test programs: tools/testing/Makefile.
+make -s -C "$TOP/tools/testing" O="$out" CC="$cc"
 note "tools in $out"

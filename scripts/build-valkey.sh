@@ -18,8 +18,9 @@
 #
 # Idempotent: when the tarball, the patches and the make flags are the same
 # as at the last successful build, it only checks that the binaries are
-# there.  Installs what it lacks with apt (as root): build-essential, curl,
-# ca-certificates, pkg-config, tcl (Valkey's test suite).
+# there.  Installs what it lacks (scripts/deps.sh valkey, as root):
+# build-essential, curl, ca-certificates, pkg-config, tcl (Valkey's test
+# suite).
 #
 # Environment:
 #   VALKEY_VERSION       the upstream version (default 9.1.2, the one
@@ -43,27 +44,20 @@ MAKE_FLAGS="BUILD_TLS=no USE_SYSTEMD=no"
 BINS="valkey-server valkey-cli valkey-benchmark valkey-check-rdb valkey-check-aof"
 
 # --- tools -------------------------------------------------------------------
-declare -A TOOL_PKG=([gcc]=build-essential [make]=build-essential
-	[curl]=curl [pkg-config]=pkg-config [patch]=patch [tclsh]=tcl
-	[sha256sum]=coreutils [tar]=tar)
-missing=""
-for t in "${!TOOL_PKG[@]}"; do
-	command -v "$t" >/dev/null 2>&1 || missing="$missing ${TOOL_PKG[$t]}"
-done
-[ -d /etc/ssl/certs ] || missing="$missing ca-certificates"
-if [ -n "$missing" ]; then
-	# shellcheck disable=SC2086
-	missing=$(printf '%s\n' $missing | sort -u | tr '\n' ' ')
-	command -v apt-get >/dev/null 2>&1 ||
-		die "missing tools (Debian packages: $missing) and no apt-get to install them"
-	[ "$(id -u)" = 0 ] || die "missing tools (Debian packages: $missing); run as root or install them"
-	note "installing $missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	# shellcheck disable=SC2086
-	apt-get install -y -q --no-install-recommends $missing
-	for t in "${!TOOL_PKG[@]}"; do
-		command -v "$t" >/dev/null 2>&1 || die "'$t' still missing after installing $missing"
+# The commands this script runs and Valkey's build needs; when one is
+# missing, scripts/deps.sh installs the valkey group.
+TOOLS="gcc make curl pkg-config patch tclsh sha256sum tar"
+have_tools() {
+	local t
+	for t in $TOOLS; do
+		command -v "$t" >/dev/null 2>&1 || return 1
+	done
+	[ -d /etc/ssl/certs ]
+}
+if ! have_tools; then
+	"$SCRIPT_DIR/deps.sh" valkey
+	for t in $TOOLS; do
+		command -v "$t" >/dev/null 2>&1 || die "'$t' still missing after scripts/deps.sh valkey"
 	done
 fi
 

@@ -30,7 +30,7 @@ set -eu
 
 S=$TOP/scripts
 T=$TOP/tools/testing
-items=${ARM64_MM_ITEMS:-async_fork mmap gup_test mlock madv_populate memfd_secret process_mrelease soft_dirty pagemap cow mkdirty mdwe}
+items=${ARM64_MM_ITEMS:-$MM_QUICK}
 tmo=${ARM64_TIMEOUT:-5400}
 redis_mb=${ARM64_REDIS_MB:-256}
 redis_rounds=${ARM64_REDIS_ROUNDS:-3}
@@ -72,16 +72,11 @@ hugepages="default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=4 hugepage
 # mm DIR MODE ITEMS: the kselftests ITEMS with vm.async_fork=MODE in
 # $results/DIR, their results named after the mode.
 mm() {
-	local mode=$2 its=$3 out=$results/$1 rc=0
-	mkdir -p "$out"
+	local mode=$2 its=$3 out=$results/$1
 	note "arm64 guest: mm kselftests with vm.async_fork=$mode: $its"
-	"$S/run-guest.sh" -q -k "$kernel" -m 8192 -a "$hugepages" -o "$out" -t "$tmo" -- \
-		"KSELFTEST_DIR=$ksdir ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$its' $T/guest-mm-tests.sh" || rc=$?
-	if [ ! -s "$out/mm.tap" ]; then
-		echo "not ok 1 mm kselftests (arm64, vm.async_fork=$mode): guest failed, status $rc" >"$out/mm.tap"
-	elif [ "$rc" != 0 ]; then
-		echo "not ok 999 mm kselftests (arm64, vm.async_fork=$mode): guest run failed, status $rc (console: $out/console.log)" >>"$out/mm.tap"
-	fi
+	guest_tap -T mm.tap "mm kselftests (arm64, vm.async_fork=$mode)" "$out" \
+		-k "$kernel" -m 8192 -a "$hugepages" -t "$tmo" -- \
+		"KSELFTEST_DIR=$ksdir ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$its' $T/guest-mm-tests.sh"
 	sed -E "s/^((# )*)(not ok|ok) ([0-9]+) /\1\3 \4 [arm64 async_fork=$mode] /" "$out/mm.tap" >"$out/mm-named.tap"
 	taps="$taps $out/mm-named.tap"
 }
@@ -90,19 +85,10 @@ if [ "$variant" = debug ]; then
 	# The debug kernel: every fork async, the async fork tests, then the
 	# torture (its own TAP, and must-fail self-tests of its checker).
 	mm mm-2 2 async_fork
-	out=$results/torture
-	mkdir -p "$out"
 	note "arm64 guest, debug kernel: snapshot torture"
-	rc=0
-	"$S/run-guest.sh" -q -k "$kernel" -m 4096 -o "$out" -t "$tmo" -- \
-		"SNAPSHOT_TORTURE=$tools/snapshot_torture TORTURE_SECONDS=${TORTURE_SECONDS:-300} TORTURE_SIZE_MB=256 TORTURE_THREADS=4 $T/snapshot-torture/snapshot-torture.sh" || rc=$?
-	if [ -s "$out/snapshot-torture.tap" ]; then
-		cp "$out/snapshot-torture.tap" "$results/torture.tap"
-	else
-		echo "not ok 1 snapshot torture (arm64, debug): guest failed" >"$results/torture.tap"
-	fi
-	[ "$rc" = 0 ] ||
-		echo "not ok 999 snapshot torture (arm64, debug): guest run failed, status $rc (console: $out/console.log)" >>"$results/torture.tap"
+	guest_tap -T "snapshot-torture.tap=$results/torture.tap" "snapshot torture (arm64, debug)" \
+		"$results/torture" -k "$kernel" -m 4096 -t "$tmo" -- \
+		"SNAPSHOT_TORTURE=$tools/snapshot_torture TORTURE_SECONDS=${TORTURE_SECONDS:-300} TORTURE_SIZE_MB=256 TORTURE_THREADS=4 $T/snapshot-torture/snapshot-torture.sh"
 	# shellcheck disable=SC2086
 	python3 "$T/tap-summary.py" $taps "$results/torture.tap"
 	exit
@@ -113,24 +99,13 @@ mm mm-2 2 "$items"
 
 # 3. The launcher test and the Redis check, in one guest.  The Redis
 #    check writes to the guest's tmpfs and copies its TAP at the end.
-out=$results/apps
-mkdir -p "$out"
+#    Their results nested one level, as the summariser counts leaves.
 note "arm64 guest: launcher test and Redis snapshots under async-fork-run"
-rc=0
-"$S/run-guest.sh" -q -k "$kernel" -m 4096 -o "$out" -t "$tmo" -- \
+guest_tap -N "launcher.tap=$results/launcher.tap" -N "redis-consistency.tap=$results/redis-consistency.tap" \
+	"arm64 apps" "$results/apps" -k "$kernel" -m 4096 -t "$tmo" -- \
 	"ASYNC_FORK_RUN=$tools/async-fork-run STATIC_FORK_TEST=$tools/static-fork-test $T/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; \
-	 DATASET_MB=$redis_mb ROUNDS=$redis_rounds REDIS_SERVER=/usr/bin/redis-server LAUNCHER=$tools/async-fork-run $T/redis-consistency.sh" || rc=$?
-for t in launcher redis-consistency; do
-	if [ -s "$out/$t.tap" ]; then
-		sed 's/^/# /' "$out/$t.tap" >"$results/$t.tap"
-	else
-		echo "not ok 1 $t (arm64): guest failed" >"$results/$t.tap"
-	fi
-	if [ "$rc" != 0 ]; then
-		echo "not ok 999 $t (arm64): guest run failed, status $rc (console: $out/console.log)" >>"$results/$t.tap"
-	fi
-	taps="$taps $results/$t.tap"
-done
+	 DATASET_MB=$redis_mb ROUNDS=$redis_rounds REDIS_SERVER=/usr/bin/redis-server LAUNCHER=$tools/async-fork-run $T/redis-consistency.sh"
+taps="$taps $results/launcher.tap $results/redis-consistency.tap"
 
 # shellcheck disable=SC2086
 python3 "$T/tap-summary.py" $taps

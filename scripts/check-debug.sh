@@ -33,7 +33,7 @@ set -eu
 S=$TOP/scripts
 T=$TOP/tools/testing
 parts=${DEBUG_PARTS:-mm stress fault torture sites}
-items=${DEBUG_MM_ITEMS:-async_fork mmap gup_test mlock madv_populate memfd_secret process_mrelease soft_dirty pagemap cow mkdirty mdwe mremap userfaultfd ksm thp hugetlb}
+items=${DEBUG_MM_ITEMS:-$MM_FULL}
 tmo=${DEBUG_TIMEOUT:-10800}
 # They end up in a command line run in the guest: numbers only.
 for v in DEBUG_TIMEOUT STRESS_SECS FI_ROUNDS TORTURE_SECONDS TORTURE_SIZE_MB TORTURE_THREADS; do
@@ -54,9 +54,8 @@ if [ -z "$mm_jobs" ]; then
 fi
 case $mm_jobs in 1 | 2) ;; *) die "DEBUG_MM_JOBS must be 1 or 2, not '$mm_jobs'" ;; esac
 
-"$S/deps.sh"
-"$S/fetch-kernel.sh"
-"$S/apply-series.sh"
+# make check-debug has done these (the Makefile's prerequisites).
+build_prereqs deps.sh fetch-kernel.sh apply-series.sh
 kernel=$("$S/build-debug-kernel.sh" | tail -n 1)
 [ -f "$kernel" ] || die "debug kernel not built"
 "$S/build-selftests.sh"
@@ -73,26 +72,15 @@ mkdir -p "$results"
 taps=""
 
 # guest NAME MEM_MB COMMAND: run COMMAND in the debug guest, its TAP on
-# stdout going to $results/NAME.tap; a failed guest adds a "not ok".  The
-# caller adds the TAP to $taps (guest may run in the background).
+# stdout going to $results/NAME.tap; a failed guest adds a "not ok"
+# (guest_tap).  The caller adds the TAP to $taps (guest may run in the
+# background).
 guest() {
-	local name=$1 mem=$2 cmd=$3 out=$results/$1 rc=0
-	mkdir -p "$out"
+	local name=$1 mem=$2 cmd=$3
 	note "debug guest: $name"
-	"$S/run-guest.sh" -q -k "$kernel" -m "$mem" -t "$tmo" \
+	guest_tap -T "$name.tap=$results/$name.tap" "$name" "$results/$name" -k "$kernel" -m "$mem" -t "$tmo" \
 		-a "page_owner=on default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=2 numa=fake=2 $STALL_ARGS" \
-		-o "$out" -- "set -o pipefail; $cmd | tee \$GUEST_OUT/$name.tap" || rc=$?
-	touch "$out/$name.tap"
-	grep -q -E '^(not )?ok [0-9]' "$out/$name.tap" ||
-		echo "not ok 998 $name: no test result (console: $out/console.log)" >>"$out/$name.tap"
-	if [ "$rc" != 0 ]; then
-		if [ -s "$out/kernel-reports" ]; then
-			echo "not ok 999 $name: kernel report: $(head -n 1 "$out/kernel-reports")" >>"$out/$name.tap"
-		else
-			echo "not ok 999 $name: guest run failed (status $rc, console: $out/console.log)" >>"$out/$name.tap"
-		fi
-	fi
-	cp "$out/$name.tap" "$results/$name.tap"
+		-- "set -o pipefail; $cmd | tee \$GUEST_OUT/$name.tap"
 }
 
 for part in $parts; do

@@ -18,9 +18,10 @@ need_tool git make gcc ccache
 git -C "$KSRC" rev-parse -q --verify base >/dev/null || die "no 'base' tag in $KSRC"
 [ -f "$KSRC/.config" ] || die "build the kernel once first (make kernel)"
 wt=$BUILD/series-check
-if [ ! -d "$wt" ]; then
-	git -C "$KSRC" worktree add -q --detach "$wt" base
-fi
+# Made by kernel_worktree (at tag base), but only when missing: the loop
+# below moves this scratch tree itself, with checkout -f, as it edits
+# mm/Kconfig there; kernel_worktree would refuse to move it then.
+[ -e "$wt/.git" ] || KERNEL_REV=base kernel_worktree "$wt" "series check"
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.ccache}
 export KBUILD_BUILD_TIMESTAMP="2024-12-01 00:00:00 UTC"
 export KBUILD_BUILD_USER=async-fork KBUILD_BUILD_HOST=build

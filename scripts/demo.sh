@@ -18,10 +18,8 @@ for v in "$dataset" "$rounds" "$timeout_s"; do
 	case $v in '' | *[!0-9]*) die "DATASET_MB, ROUNDS and DEMO_TIMEOUT must be numbers" ;; esac
 done
 
-"$S/deps.sh"
-"$S/fetch-kernel.sh"
-"$S/apply-series.sh"
-"$S/build-kernel.sh"
+# make demo has built the kernel (the Makefile's prerequisites).
+build_prereqs deps.sh fetch-kernel.sh apply-series.sh build-kernel.sh
 
 out=$BUILD/demo
 mkdir -p "$out"

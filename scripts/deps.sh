@@ -1,28 +1,62 @@
 #!/bin/bash
-# Install the Debian packages the build, the guest and the tests need.
-# usage: deps.sh [deb] [arm64]   (deb: also what make bindeb-pkg needs, for
-# make deb; arm64: what the arm64 guest needs, for make check-arm64)
+# Install the Debian packages the build, the guest and the tests need: the
+# one place that installs with apt (as root; nothing when all are there).
+#
+# usage: deps.sh [GROUP...]   (default: base)
+#
+#   base    the kernel build, its source package, QEMU, the programs the
+#           guest runs from the host's root, the tools of the harness
+#   redis   what scripts/build-redis.sh needs to build the patched Redis
+#           (make check, make redis-check): make deps installs it too
+#   valkey  what scripts/build-valkey.sh needs (make valkey-check)
+#   bench   gnuplot for the plots of make bench (also in base)
+#   deb     base and what make bindeb-pkg needs (make deb)
+#   arm64   base and what the arm64 guest needs (make check-arm64)
+#   make    make alone (.ci/run, before there is a make to run)
+#
+# The groups add up; only base, deb and arm64 bring base.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 # linux-config-6.12: Debian's own kernel configs, the base of make
 # check-distro and make deb (scripts/distro-config.sh).
-PKGS="build-essential git ccache flex bison bc libelf-dev libssl-dev
+BASE="build-essential git ccache flex bison bc libelf-dev libssl-dev
 pahole cpio xz-utils rsync kmod python3 gawk qemu-system-x86
 busybox-static liburing-dev redis-server redis-tools stress-ng
 libcap-dev libnuma-dev gnuplot-nox linux-config-6.12 strace runc curl"
+PKGS=""
+with_kpkg=false
+[ $# -gt 0 ] || set -- base
 for group in "$@"; do
 	case $group in
+	base) ;;
+	# Debian's redis source package (apt-get source needs dpkg-dev),
+	# its jemalloc, tcl for Redis's own test suite.
+	redis) PKGS="$PKGS build-essential dpkg-dev patch tcl libjemalloc-dev" ;;
+	# Valkey's release tarball (curl, the CA certificates), its build
+	# (pkg-config) and its test suite (tcl).
+	valkey) PKGS="$PKGS build-essential curl ca-certificates pkg-config patch tcl xz-utils" ;;
+	bench) PKGS="$PKGS gnuplot-nox" ;;
 	# The kernel's bindeb-pkg runs dpkg-buildpackage and debhelper's dh_*
 	# (scripts/package/debian/rules); the rest of its build dependencies
-	# (bc, bison, cpio, flex, kmod, libelf-dev, libssl-dev, rsync) are above.
+	# (bc, bison, cpio, flex, kmod, libelf-dev, libssl-dev, rsync) are in
+	# base.
 	deb) PKGS="$PKGS dpkg-dev debhelper time" ;;
 	# The arm64 guest (make check-arm64): the cross compiler, the
 	# emulator, and what makes its Debian root (scripts/arm64-root.sh).
 	arm64) PKGS="$PKGS gcc-aarch64-linux-gnu qemu-system-arm qemu-user-static debootstrap" ;;
-	*) die "usage: deps.sh [deb] [arm64]" ;;
+	make) PKGS="$PKGS make" ;;
+	*) die "usage: deps.sh [base] [redis] [valkey] [bench] [deb] [arm64] [make]" ;;
+	esac
+	case $group in
+	base | deb | arm64)
+		PKGS="$PKGS $BASE"
+		with_kpkg=true
+		;;
 	esac
 done
+# shellcheck disable=SC2086 # one package a word
+PKGS=$(printf '%s\n' $PKGS | sort -u | tr '\n' ' ')
 
 missing=""
 for p in $PKGS; do
@@ -30,7 +64,7 @@ for p in $PKGS; do
 		missing="$missing $p"
 done
 
-if ! dpkg-query -W -f='${Status}\n' "$KPKG" 2>/dev/null | grep -q "install ok installed"; then
+if $with_kpkg && ! dpkg-query -W -f='${Status}\n' "$KPKG" 2>/dev/null | grep -q "install ok installed"; then
 	missing="$missing $KPKG"
 fi
 

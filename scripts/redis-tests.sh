@@ -105,20 +105,13 @@ mkdir -p "$results"
 taps=""
 
 # guest NAME TAPFILE TIMEOUT COMMAND: one guest run; a guest that fails
-# without leaving TAP counts as one failed test.
+# without leaving TAP counts as one failed test, a kernel report as
+# another (guest_tap; the command's status is its TAP's verdict).
 guest() {
-	local name=$1 tapfile=$2 tmo=$3 cmd=$4 rc=0
+	local name=$1 tapfile=$2 tmo=$3 cmd=$4
 	note "$STORE $name in the guest: $cmd"
-	mkdir -p "$results/$name"
-	"$S/run-guest.sh" -q -m "$mem" -t "$tmo" -k "$kernel" -a "${REDIS_KERNEL_ARGS:-}" \
-		-o "$results/$name" -- "$cmd" || rc=$?
-	if [ -s "$results/$name/$tapfile" ]; then
-		cp "$results/$name/$tapfile" "$results/$name.tap"
-		[ "$rc" = 0 ] || [ ! -s "$results/$name/kernel-reports" ] ||
-			echo "not ok 999 $STORE $name: kernel report: $(head -n 1 "$results/$name/kernel-reports")" >>"$results/$name.tap"
-	else
-		echo "not ok 1 $STORE $name: the guest failed (status $rc, see $results/$name/console.log)" >"$results/$name.tap"
-	fi
+	guest_tap -S -T "$tapfile=$results/$name.tap" "$STORE $name" "$results/$name" \
+		-m "$mem" -t "$tmo" -k "$kernel" -a "${REDIS_KERNEL_ARGS:-}" -- "$cmd"
 	grep -E '^(not )?ok |^# ' "$results/$name.tap" || true
 	taps="$taps $results/$name.tap"
 }

@@ -17,30 +17,20 @@ if pgrep -a qemu-system >/dev/null 2>&1; then
 	note "host: other guests are running (they compete for the CPUs):"
 	pgrep -a qemu-system | cut -c 1-160 >&2
 fi
-"$S/deps.sh"
-"$S/fetch-kernel.sh"
-"$S/apply-series.sh"
-"$S/build-kernel.sh"
-"$S/build-selftests.sh"
-"$S/build-tools.sh"
+# make check and make check-full have built all this (the Makefile's
+# prerequisites); run on its own, the script builds it.
+build_prereqs deps.sh fetch-kernel.sh apply-series.sh build-kernel.sh \
+	build-selftests.sh build-tools.sh
 
-# The categories of run_vmtests.sh to run.  MM_SUITE=quick (make check):
-# the async fork tests and the mm tests closest to fork, page tables and
-# GUP, a few minutes per mode.  MM_SUITE=full (make check-full): everything
-# that runs in the TCG guest, about 20 minutes per mode.  Left out of both:
-# hugevm (128 TiB of address space, slow under TCG), compaction (fills all
-# memory), vmalloc/hmm (need modules), ksm_numa and migration (need NUMA),
-# pkey (no PKU under TCG by default).
-# mremap_test picks random addresses for MAP_FIXED_NOREPLACE and now and
-# then fails with EEXIST ("Failed to map dest preamble region"), whatever the
-# kernel: it runs in the full set only; async_fork covers mremap.
-QUICK="async_fork mmap gup_test mlock madv_populate memfd_secret process_mrelease soft_dirty pagemap cow mkdirty mdwe"
-FULL="$QUICK mremap userfaultfd ksm thp hugetlb"
+# The categories of run_vmtests.sh to run (lib.sh): MM_SUITE=quick (make
+# check) the async fork tests and the mm tests closest to fork, page
+# tables and GUP; MM_SUITE=full (make check-full) everything that runs in
+# the TCG guest.
 # TEST_TIMEOUT: seconds each mode's guest may take.  The whole suite took
 # more than 40 minutes per mode on a host busy with other guests.
 case ${MM_SUITE:-quick} in
-quick) ITEMS=$QUICK tmo=${TEST_TIMEOUT:-2400} ;;
-full) ITEMS=$FULL tmo=${TEST_TIMEOUT:-7200} ;;
+quick) ITEMS=$MM_QUICK tmo=${TEST_TIMEOUT:-2400} ;;
+full) ITEMS=$MM_FULL tmo=${TEST_TIMEOUT:-7200} ;;
 *) die "MM_SUITE must be quick or full" ;;
 esac
 ITEMS=${VM_SELFTEST_ITEMS:-$ITEMS}
@@ -97,22 +87,13 @@ taps="$taps $results/abi-probe-host.tap"
 #    set as operators deploy it (runc, the systemd drop-in).
 if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config"; then
 	note "launcher, ABI probe and deployment tests in the guest"
-	mkdir -p "$results/launcher"
-	rc=0
-	"$S/run-guest.sh" -q -o "$results/launcher" -t 900 -- \
-		"$TOP/tools/testing/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; $TOP/tools/testing/deploy-test.sh | tee \$GUEST_OUT/deploy.tap; $abi_env $TOP/tools/testing/abi-probe-test.sh | tee \$GUEST_OUT/abi-probe.tap" || rc=$?
+	# Their results nested one level, as the summariser counts leaves; a
+	# guest that crashed or ran out of time part way: its partial results
+	# must not pass for all of them (guest_tap adds a failure).
+	guest_tap -N "launcher.tap=$results/launcher.tap" -N "deploy.tap=$results/deploy.tap" \
+		-N "abi-probe.tap=$results/abi-probe.tap" "launcher tests" "$results/launcher" -t 900 -- \
+		"$TOP/tools/testing/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; $TOP/tools/testing/deploy-test.sh | tee \$GUEST_OUT/deploy.tap; $abi_env $TOP/tools/testing/abi-probe-test.sh | tee \$GUEST_OUT/abi-probe.tap"
 	for t in launcher deploy abi-probe; do
-		if [ -s "$results/launcher/$t.tap" ]; then
-			# Nest the results one level, as the summariser counts leaves.
-			sed 's/^/# /' "$results/launcher/$t.tap" >"$results/$t.tap"
-		else
-			echo "not ok 1 $t test: guest failed" >"$results/$t.tap"
-		fi
-		# A guest that crashed or ran out of time part way: its
-		# partial results must not pass for all of them.
-		if [ "$rc" != 0 ]; then
-			echo "not ok 999 $t test: guest failed, status $rc (console: $results/launcher/console.log)" >>"$results/$t.tap"
-		fi
 		cat "$results/$t.tap"
 		taps="$taps $results/$t.tap"
 	done
@@ -141,29 +122,20 @@ modes=default
 grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config" && modes="1 2"
 for mode in $modes; do
 	out=$results/mm-$mode
-	mkdir -p "$out"
 	env=""
 	[ "$mode" = default ] || env="ASYNC_FORK_MODE=$mode"
 	note "mm kselftests in the guest (vm.async_fork=$mode): $ITEMS"
-	rc=0
 	# 8 GiB with four 1 GiB huge pages and sixteen 2 MiB ones: thuge-gen
 	# wants at least four free of each size, and run_vmtests.sh sets the
 	# 2 MiB pool back to its size at boot before thuge-gen runs.  Two
 	# emulated NUMA nodes, for the async_fork tests of move_pages(),
 	# mbind() and migrate_pages() (the kernel has CONFIG_NUMA_EMU).
-	"$S/run-guest.sh" -q -m 8192 -a "default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=4 numa=fake=2" \
-		-o "$out" -t "$tmo" -- \
-		"$env VM_SELFTEST_ITEMS='$ITEMS' $TOP/tools/testing/guest-mm-tests.sh" || rc=$?
+	# Stopped part way (time limit, killed): what did not run must not
+	# pass for what did (guest_tap adds a failure).
+	guest_tap -T mm.tap "mm kselftests (vm.async_fork=$mode)" "$out" \
+		-m 8192 -a "default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=4 numa=fake=2" -t "$tmo" -- \
+		"$env VM_SELFTEST_ITEMS='$ITEMS' $TOP/tools/testing/guest-mm-tests.sh"
 	grep -a -E '^(# )*(not )?ok [0-9]' "$out/console.log" | sed -n '1,400p' | tail -n 60 || true
-	if [ ! -s "$out/mm.tap" ]; then
-		echo "not ok 1 mm kselftests (vm.async_fork=$mode): guest failed, status $rc" >"$out/mm.tap"
-	elif [ "$rc" != 0 ] && [ -s "$out/kernel-reports" ]; then
-		echo "not ok 1 kernel report during mm kselftests (vm.async_fork=$mode): $(head -n 1 "$out/kernel-reports")" >>"$out/mm.tap"
-	elif [ "$rc" != 0 ]; then
-		# Stopped part way (time limit, killed): what did not run
-		# must not pass for what did.
-		echo "not ok 1 mm kselftests (vm.async_fork=$mode): guest stopped before the end, status $rc (console: $out/console.log)" >>"$out/mm.tap"
-	fi
 	# Name the results after the mode so both runs show in the summary.
 	sed -E "s/^((# )*)(not ok|ok) ([0-9]+) /\1\3 \4 [async_fork=$mode] /" "$out/mm.tap" >"$out/mm-named.tap"
 	taps="$taps $out/mm-named.tap"
