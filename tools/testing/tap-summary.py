@@ -135,8 +135,8 @@ def plan_mismatches(raw_lines):
             if block.plan is None or skipped:
                 continue
             # By number, not by line: a forked child that inherits an
-            # unflushed stdout prints some results twice
-            # (ksm_functional_tests in results/2026-11-26-check-debug/mm-0.tap).
+            # unflushed stdout prints some results twice (ksm_functional_tests
+            # in results/2026-11-26-check-debug/mm-0.tap).
             numbers = {n for n, _ in block.results}
             missing = set(range(1, block.plan + 1)) - numbers
             # A "not ok" past the plan is counted as a failure already:
