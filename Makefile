@@ -103,17 +103,17 @@ valkey-check-quick: kernel
 
 # Benchmarks, plain against async fork (fork latency, Redis request
 # latency around BGSAVE, small-process fork against the unpatched kernel),
-# with a report: results/bench/report.md.
+# with a report: build/results/bench/report.md (BENCH_RESULTS).
 bench:
 	$(S)/bench.sh
 
-# Fork latency, plain against async, in one guest run: results/fork-latency.*
-bench-fork: kernel
-	$(S)/bench-fork.sh
+# Fork latency alone, plain against async: make bench's fork part.
+bench-fork:
+	BENCH_PARTS=fork $(S)/bench.sh
 
 # The fault, mprotect and zap paths of a process that never forks async,
 # patched kernel against unpatched, on QEMU's instruction clock:
-# results/bench-faults/report.md.  Builds the unpatched kernel.
+# build/results/bench-faults/report.md.  Builds the unpatched kernel.
 bench-faults:
 	$(S)/bench-faults.sh
 

@@ -13,11 +13,12 @@
 #      anything forked async (the checks are patched out: "patched"), then
 #      after one async fork ("patched-async");
 #   4. writes FAULTS_RESULTS/faults.csv and report.md: medians per kernel
-#      and step, and their ratio to the unpatched kernel.
+#      and step, and their ratio to the unpatched kernel; meta.txt: the
+#      project commit and the series (scripts/series-id.sh).
 #
 # Environment: FAULTS_PAIRS (3), FAULTS_MIB (64), FAULTS_REPS (10),
 # BENCH_BUILD (1; 0: use the kernels as they are), FAULTS_RESULTS
-# (results/bench-faults), FAULTS_TIMEOUT (per guest, 1800 s).
+# (build/results/bench-faults), FAULTS_TIMEOUT (per guest, 1800 s).
 set -eu
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +29,7 @@ mib=${FAULTS_MIB:-64}
 reps=${FAULTS_REPS:-10}
 do_build=${BENCH_BUILD:-1}
 tmo=${FAULTS_TIMEOUT:-1800}
-results=${FAULTS_RESULTS:-$TOP/results/bench-faults}
+results=${FAULTS_RESULTS:-$BUILD/results/bench-faults}
 work=$BUILD/bench-faults
 base_tree=$BUILD/linux-base
 for v in "$pairs" "$mib" "$reps" "$do_build" "$tmo"; do
@@ -58,6 +59,7 @@ base=$base_tree/arch/x86/boot/bzImage
 kern_rev=$(git -C "$KSRC" rev-parse --short HEAD)
 tools=$BUILD/tools
 mkdir -p "$tools" "$work" "$results"
+"$S/series-id.sh" >"$results/meta.txt"
 make -s -C "$TOP/tools/testing" O="$tools" CC=gcc fault_bench
 
 # session NAME BZIMAGE COMMANDS: one icount boot, its CSV in $work/NAME.

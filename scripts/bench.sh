@@ -9,7 +9,10 @@
 #   3. builds the unpatched kernel (tag 'base' of build/linux, in the git
 #      worktree build/linux-base, same config) and boots it once for the
 #      small-process fork,
-#   4. writes results/bench/: the data as CSV, report.md, PNG plots.
+#   4. writes build/results/bench/ (BENCH_RESULTS): the data as CSV,
+#      report.md, PNG plots; each part's meta-*.txt names the project
+#      commit and the series (scripts/series-id.sh).  A run worth keeping
+#      is copied by hand to results/DATE-bench/ (results/README.md).
 #
 # Environment:
 #   BENCH_PARTS   what to measure: any of "fork redis small base arm64"
@@ -31,7 +34,7 @@
 #                 alone; when both small and base are measured (default 3)
 #   BENCH_QUIET_WAIT  seconds to wait for the host's load average to fall
 #                 below 1 before each session (default 300)
-#   BENCH_RESULTS where the report goes (default results/bench)
+#   BENCH_RESULTS where the report goes (default build/results/bench)
 #   Passed to the guest (defaults in tools/testing/bench/guest-bench.sh):
 #   FORK_SIZES ("256 512 1024 2048 4096" MiB), FORK_REPS (5),
 #   FORK_SPARSE_GIB ("1024 16384": sparse reservations, GiB; empty for
@@ -65,8 +68,11 @@ mem=${BENCH_MEM:-12288}
 cpus=${BENCH_CPUS:-2}
 timeout_s=${BENCH_TIMEOUT:-10800}
 small_pairs=${BENCH_SMALL_PAIRS:-3}
-results=${BENCH_RESULTS:-$TOP/results/bench}
+results=${BENCH_RESULTS:-$BUILD/results/bench}
 work=$BUILD/bench
+# The project commit and the series, for the meta of each part (the guest
+# writes them as it finds them in BENCH_SERIES).
+series=$("$S/series-id.sh" | tr '\n' ' ')
 base_tree=$BUILD/linux-base
 guest_vars="FORK_SIZES FORK_REPS FORK_SPARSE_GIB REDIS_MB REDIS_VALUE_SIZE REDIS_CONNS
 REDIS_GET_PCT REDIS_SAVES REDIS_ALT_SAVES REDIS_IDLE_SAVES REDIS_GAP REDIS_CONFIGS REDIS_SERVER VALKEY_SERVER
@@ -182,7 +188,7 @@ guest_session() {
 	note "bench: booting the $name kernel ($gmem MiB, $gcpus vCPUs, $clock clock): $gparts"
 	GUEST_ARCH=$garch GUEST_ICOUNT=$icount "$S/run-guest.sh" -m "$gmem" -c "$gcpus" -t "$timeout_s" \
 		-k "$kernel" -o "$out" ${args:+-a "$args"} -- \
-		"BENCH_PARTS='$gparts' BENCH_LABEL=$label$env $B/guest-bench.sh" ||
+		"BENCH_PARTS='$gparts' BENCH_LABEL=$label BENCH_SERIES='${series% }'$env $B/guest-bench.sh" ||
 		die "the $name guest session failed (console: $out/console.log)"
 	python3 "$B/report.py" ingest "$out" "$results" --rerun "$rerun" \
 		--session "$session" --clock "$clock" --arch "$garch" \

@@ -60,6 +60,7 @@ results=$BUILD/arm64-results
 [ "$variant" = normal ] || results=$BUILD/arm64-$variant-results
 rm -rf "$results"
 mkdir -p "$results"
+"$S/series-id.sh" >"$results/meta.txt" # the commit and the series of this run
 taps=""
 export GUEST_ARCH=arm64
 ksdir=$BUILD/arm64-kselftest

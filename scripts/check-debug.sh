@@ -69,6 +69,7 @@ STALL_ARGS="rcupdate.rcu_cpu_stall_timeout=300"
 results=$BUILD/debug-results
 rm -rf "$results"
 mkdir -p "$results"
+"$S/series-id.sh" >"$results/meta.txt" # the commit and the series of this run
 taps=""
 
 # guest NAME MEM_MB COMMAND: run COMMAND in the debug guest, its TAP on

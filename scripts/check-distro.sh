@@ -59,6 +59,7 @@ note "kernel: $kimg ($krel), built in $(mins "$t_build")"
 results=$BUILD/test-results/distro
 rm -rf "$results"
 mkdir -p "$results"
+"$S/series-id.sh" >"$results/meta.txt" # the commit and the series of this run
 taps=""
 # tag LABEL: put [LABEL] before the name of each TAP result line.
 tag() { sed -E "s/^((# )*)(not ok|ok) ([0-9]+) /\1\3 \4 [$1] /"; }

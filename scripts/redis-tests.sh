@@ -102,6 +102,7 @@ kernel=${REDIS_KERNEL:-$KOUT/arch/x86/boot/bzImage}
 results=${REDIS_RESULTS:-$BUILD/test-results/$STORE}
 rm -rf "$results"
 mkdir -p "$results"
+"$S/series-id.sh" >"$results/meta.txt" # the commit and the series of this run
 taps=""
 
 # guest NAME TAPFILE TIMEOUT COMMAND: one guest run; a guest that fails

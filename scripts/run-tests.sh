@@ -37,6 +37,7 @@ ITEMS=${VM_SELFTEST_ITEMS:-$ITEMS}
 results=$BUILD/test-results
 rm -rf "$results"
 mkdir -p "$results"
+"$S/series-id.sh" >"$results/meta.txt" # the commit and the series of this run
 taps=""
 
 # 1. The harness checks itself: a failing command and a panicking guest

@@ -135,8 +135,8 @@ def plan_mismatches(raw_lines):
             if block.plan is None or skipped:
                 continue
             # By number, not by line: a forked child that inherits an
-            # unflushed stdout prints some results twice
-            # (ksm_functional_tests in results/check-debug/mm-0.tap).
+            # unflushed stdout prints some results twice (ksm_functional_tests
+            # in results/2026-11-26-check-debug/mm-0.tap).
             numbers = {n for n, _ in block.results}
             missing = set(range(1, block.plan + 1)) - numbers
             # A "not ok" past the plan is counted as a failure already:
@@ -184,8 +184,9 @@ def plan_mismatches(raw_lines):
             depth = len(m.group(1)) // 2
             close(depth + 1)
             # A header between a plan and its results is a late header,
-            # not a new stream: results/check-debug/mm-async2.tap, joined
-            # by hand, has "1..1" before "TAP version 13".
+            # not a new stream: an mm-async2.tap of 2026-11-26, joined by
+            # hand (results/check-debug/ at a18025f^), had "1..1" before
+            # "TAP version 13".
             block = blocks.get(depth)
             if block is None or block.plan is None or block.results:
                 close(depth)

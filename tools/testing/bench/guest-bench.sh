@@ -168,6 +168,8 @@ done
 	echo "parts=$PARTS"
 	echo "async_fork_sysctl=$([ -r "$SYSCTL" ] && cat "$SYSCTL" || echo absent)"
 	echo "thp_default=$orig_thp"
+	# commit=, series_patches=, series_patch_ids= (scripts/series-id.sh)
+	echo "${BENCH_SERIES:-$("$TOP/scripts/series-id.sh")}" | tr ' ' '\n'
 } >"$OUT/meta-$LABEL.txt"
 say "bench ($LABEL): kernel $(uname -r), $(nproc) CPUs, $(grep MemTotal /proc/meminfo | tr -s ' ')"
 say "bench ($LABEL): parts: $PARTS"
