@@ -5,7 +5,12 @@ those files read back for the report (report.py, bench_render.py).
 
 Files in RESULTS (all times in microseconds unless the name says otherwise):
   meta-PART.txt            where and when PART (fork, redis, small-patched,
-                           small-base) was measured, and the command
+                           small-base) was measured, and the command; with
+                           what scripts/bench.sh adds (report.py ingest
+                           --host, --rerun, --meta): the guest's QEMU
+                           accelerator (accel), the session's time in the
+                           guest (guest_s), the host's own plain fork of
+                           1 GiB (host_fork_1g_ms)
   fork-latency.csv         every fork of fork_bench, with the child's copy
                            time from the async_fork_copy_done tracepoint
   small-fork-LABEL-sN.csv  the small-process fork loop, per repetition, of
@@ -404,9 +409,9 @@ def ingest_redis_cfg(src, dst, cfg):
 
 
 def ingest(src, dst, rerun='', session=0, clock='wall', host='',
-           arch='x86_64'):
+           arch='x86_64', extra=()):
     """What one guest session wrote in SRC into the files of DST (report.py
-    ingest)."""
+    ingest).  EXTRA: KEY=VALUE facts added to the meta files."""
     os.makedirs(dst, exist_ok=True)
     metas = [f for f in os.listdir(src) if f.startswith('meta-')]
     if not metas:
@@ -417,6 +422,10 @@ def ingest(src, dst, rerun='', session=0, clock='wall', host='',
         meta['rerun'] = rerun
     if host:
         meta['host'] = host
+    for kv in extra:
+        k, sep, v = kv.partition('=')
+        if sep and v:
+            meta[k] = v
     if arch != 'x86_64':
         # Another architecture's guest runs only the fork part.
         ok = ingest_fork(src, dst, '-' + arch)

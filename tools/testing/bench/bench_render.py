@@ -7,6 +7,7 @@ followed by an empty one.  Template.para() gives a block of the template
 as such a paragraph, Template() as lines that table rows follow.
 """
 import os
+import re
 
 from bench_stats import (Targets, busy_parts, fmt_or_dash, fmt_us,
                          fork_groups, fork_targets, group_median, median,
@@ -80,12 +81,28 @@ class Template:
 
 # ---- pieces -----------------------------------------------------------------
 
+def accel_of(meta):
+    """The accelerator of the guest of META: 'tcg', 'kvm', or None when
+    not recorded.  Runs before scripts/bench.sh recorded it (accel=) name
+    TCG in their x86-64 guest's CPU model."""
+    a = meta.get('accel', '')
+    if a.startswith(('tcg', 'kvm')):
+        return a[:3]
+    if not a and meta.get('cpu_model', '').startswith('QEMU TCG'):
+        return 'tcg'
+    return None
+
+
+ACCEL_NAME = {'tcg': 'TCG', 'kvm': 'KVM', None: '(accelerator not recorded)'}
+
+
 def meta_line(meta):
     """Where and when a part was measured (its meta-PART.txt)."""
     if not meta:
         return 'no data'
-    s = ('%s; guest: QEMU TCG, %s vCPUs, %s MiB; kernel %s (%s)' % (
-        meta.get('date', '?'), meta.get('cpus', '?'), meta.get('mem_mib', '?'),
+    s = ('%s; guest: QEMU %s, %s vCPUs, %s MiB; kernel %s (%s)' % (
+        meta.get('date', '?'), ACCEL_NAME[accel_of(meta)],
+        meta.get('cpus', '?'), meta.get('mem_mib', '?'),
         meta.get('kernel', '?'), meta.get('kernel_build', '?')))
     if meta.get('host'):
         s += '; host: %s' % meta['host']
@@ -110,9 +127,59 @@ def table_row(cells):
 
 # ---- head and targets -------------------------------------------------------
 
+def distinct(vals):
+    """VALS without repeats, in order."""
+    return list(dict.fromkeys(vals))
+
+
+def guest_times(meta):
+    """How long the guest session of each part took (guest_s of its
+    meta file; parts measured in one session together), or ''."""
+    sessions = []
+    for part, m in meta.items():
+        if not m.get('guest_s'):
+            continue
+        for sm, parts in sessions:
+            if sm == m:
+                parts.append(part)
+                break
+        else:
+            sessions.append((m, [part]))
+    return '; '.join('%s %s' % (', '.join(parts), fmt_minutes(
+        int(m['guest_s']))) for m, parts in sessions)
+
+
+def fmt_minutes(s):
+    return '%d min' % round(s / 60) if s >= 60 else '%d s' % s
+
+
 def head(T, meta, today):
-    """The title, and what the numbers are worth."""
-    return [T.para('head', today=today)]
+    """The title, and what the numbers are worth: the facts of the run
+    from its meta files."""
+    metas = [m for m in meta.values() if m]
+    kinds = distinct(k for k in map(accel_of, metas) if k)
+    kind = kinds[0] if len(kinds) == 1 else 'mixed' if kinds else None
+    guest = {'tcg': T('guest_tcg'), 'kvm': T('guest_kvm'),
+             'mixed': T('guest_mixed'), None: T('guest_unknown')}[kind]
+    absolute = T('absolute_tcg') if kind == 'tcg' else T('absolute_other')
+    cpus = distinct(m.group(1) for m in (
+        re.search(r'(\d+) CPUs', mm.get('host', '')) for mm in metas) if m)
+    machine = (T('machine', cpus='/'.join(cpus)) if cpus
+               else T('machine_unknown'))
+    forks = sorted(float(m['host_fork_1g_ms']) for m in metas
+                   if m.get('host_fork_1g_ms'))
+    if forks:
+        ms = fmt_us(forks[0] * 1000)
+        if forks[-1] != forks[0]:
+            ms += ' to ' + fmt_us(forks[-1] * 1000)
+        native = T('native_fork', ms=ms)
+    else:
+        native = T('native_fork_unknown')
+    times = guest_times(meta)
+    duration = (T('guest_time', sessions=times) if times
+                else T('guest_time_unknown'))
+    return [T.para('head', today=today, guest=guest, machine=machine,
+                   absolute=absolute, native_fork=native, duration=duration)]
 
 
 def phase_note(T, n):

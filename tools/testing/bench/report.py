@@ -3,7 +3,7 @@
 """The data and the report of `make bench` (scripts/bench.sh).
 
 usage:
-  report.py ingest GUEST_OUT RESULTS [--rerun CMD]
+  report.py ingest GUEST_OUT RESULTS [--rerun CMD] [--meta KEY=VALUE]...
       Turn what one guest session wrote (tools/testing/bench/guest-bench.sh)
       into the CSV files in RESULTS.  Only the parts that session ran are
       replaced; the others keep their earlier data.
@@ -33,7 +33,8 @@ import bench_render  # noqa: E402
 def ingest(args):
     bench_ingest.ingest(args.guest_out, args.results, rerun=args.rerun,
                         session=args.session, clock=args.clock,
-                        host=args.host, arch=args.arch)
+                        host=args.host, arch=args.arch,
+                        extra=getattr(args, 'meta', None) or ())
 
 
 def report(args):
@@ -68,6 +69,9 @@ def main():
     a.add_argument('--arch', choices=('x86_64', 'arm64'), default='x86_64',
                    help='the guest\'s architecture: arm64 keeps its fork '
                    'data beside the x86-64 guest\'s')
+    a.add_argument('--meta', action='append', default=[], metavar='KEY=VALUE',
+                   help='a fact about the session for the meta files '
+                   '(empty values are left out); may be repeated')
     a.set_defaults(fn=ingest)
     a = sub.add_parser('report')
     a.add_argument('results')

@@ -273,7 +273,8 @@ def bench_report(tags):
             write_server(src, tag)
         with contextlib.redirect_stdout(io.StringIO()), \
                 contextlib.redirect_stderr(io.StringIO()), \
-                mock.patch.object(bench_plot.shutil, 'which', return_value=None):
+                mock.patch.object(bench_plot.shutil, 'which',
+                                  return_value=None):
             report.ingest(argparse.Namespace(
                 guest_out=src, results=dst, rerun='', session=0,
                 clock='wall', host='', arch='x86_64'))
@@ -326,7 +327,8 @@ def test_fork_arm64_beside_x86():
         dst = os.path.join(tmp, 'results')
         with contextlib.redirect_stdout(io.StringIO()), \
                 contextlib.redirect_stderr(io.StringIO()), \
-                mock.patch.object(bench_plot.shutil, 'which', return_value=None):
+                mock.patch.object(bench_plot.shutil, 'which',
+                                  return_value=None):
             for arch, data in (('x86_64', x86), ('arm64', arm)):
                 src = os.path.join(tmp, arch)
                 write_fork_guest(src, 'patched', data)
@@ -479,6 +481,72 @@ def test_functions_short():
                 if n > 100:
                     long.append('%s.%s: %d lines' % (name, node.name, n))
     assert not long, long
+
+
+def test_ingest_meta_facts():
+    """report.py ingest --meta KEY=VALUE adds the facts scripts/bench.sh
+    knows to the meta file of each part; empty ones are left out."""
+    with tempfile.TemporaryDirectory(prefix='test-report-') as tmp:
+        src = os.path.join(tmp, 'guest')
+        dst = os.path.join(tmp, 'results')
+        write_fork_guest(src, 'patched', {('floor', 4, '4k', 'plain'): 1000})
+        with contextlib.redirect_stdout(io.StringIO()):
+            report.ingest(argparse.Namespace(
+                guest_out=src, results=dst, rerun='make bench', session=0,
+                clock='wall', host='AMD EPYC, 2 CPUs', arch='x86_64',
+                meta=['accel=tcg,thread=multi', 'guest_s=1450',
+                      'host_fork_1g_ms=']))
+        meta = bench_ingest.read_kv(os.path.join(dst, 'meta-fork.txt'))
+    assert meta == {'label': 'patched', 'rerun': 'make bench',
+                    'host': 'AMD EPYC, 2 CPUs',
+                    'accel': 'tcg,thread=multi', 'guest_s': '1450'}, meta
+
+
+def head_of(meta):
+    """The head of a report on parts META ({part: meta file})."""
+    full = dict.fromkeys(bench_ingest.META_PARTS, {})
+    full.update(meta)
+    return bench_render.head(bench_render.Template(), full, '2027-01-01')[0]
+
+
+def test_run_facts_from_meta():
+    """The guest's accelerator, the host's CPUs and fork, and the time in
+    each guest session come from the meta files."""
+    one = {'accel': 'tcg,thread=multi', 'guest_s': '1450',
+           'host_fork_1g_ms': '21.5', 'host': 'X, 4 CPUs, load average 0.1'}
+    small = dict(one, guest_s='45', host_fork_1g_ms='30.2')
+    text = head_of({'fork': one, 'redis': one, 'small-base': small})
+    for want in ('in a QEMU **TCG** guest (software CPU emulation, no KVM) '
+                 'on a 4-core build machine: absolute times are several '
+                 'times those of real hardware (a plain fork of 1 GiB takes '
+                 '22 ms to 30 ms natively on this host)',
+                 'by the last session of each part: fork, redis 24 min; '
+                 'small-base 45 s;'):
+        assert want in text, text
+    kvm = dict(one, accel='kvm -cpu host')
+    assert 'QEMU guest with KVM' in head_of({'fork': kvm}), head_of(
+        {'fork': kvm})
+    assert 'with KVM for some parts' in head_of({'fork': kvm, 'redis': one})
+    assert bench_render.meta_line(kvm).startswith(
+        '?; guest: QEMU KVM, ?'), bench_render.meta_line(kvm)
+
+
+def test_run_facts_not_recorded():
+    """A run from before the facts were recorded says so; its x86-64
+    guest's CPU model still names TCG."""
+    old = {'label': 'patched', 'cpu_model': 'QEMU TCG CPU version 2.5+',
+           'date': 'then'}
+    text = head_of({'redis': old})
+    for want in ('in a QEMU **TCG** guest', 'a build machine (its CPUs: not '
+                 'recorded)', '(a plain fork of 1 GiB natively on this '
+                 'host: not recorded)', '(time it takes here: not recorded;'):
+        assert want in text, (want, text)
+    assert 'accelerator: not recorded' in head_of({'redis': {'label': 'x'}})
+    arm = dict(old, cpu_model='')
+    assert bench_render.meta_line(arm).startswith(
+        'then; guest: QEMU (accelerator not recorded), ?'), \
+        bench_render.meta_line(arm)
+    assert bench_render.meta_line(old).startswith('then; guest: QEMU TCG, ')
 
 
 def main():
