@@ -169,7 +169,7 @@ wait_quiet() {
 guest_session() {
 	local name=$1 kernel=$2 gparts=$3 label=$4 session=${5:-0} clock=${6:-wall}
 	local garch=${7:-x86_64} out=$work/$1 env="" v load icount="" gcpus=$cpus
-	local gmem=$mem args="" ghost=$host
+	local gmem=$mem args="" ghost=$host t0
 	for v in $guest_vars; do
 		[ -z "${!v+set}" ] || env="$env $v=$(printf '%q' "${!v}")"
 	done
@@ -183,16 +183,27 @@ guest_session() {
 	rm -rf "$out"
 	mkdir -p "$out"
 	[ "$clock" = icount ] || wait_quiet
+	# The host's own plain fork of 1 GiB (ms; empty when it cannot spare
+	# the memory), once, on a quiet host: what the report sets the
+	# guest's times beside.
+	[ -n "${host_fork_ms+set}" ] ||
+		host_fork_ms=$(python3 "$B/host_fork.py") || host_fork_ms=""
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	note "bench: host load average $load (other work skews the numbers)"
 	note "bench: booting the $name kernel ($gmem MiB, $gcpus vCPUs, $clock clock): $gparts"
+	t0=$SECONDS
 	GUEST_ARCH=$garch GUEST_ICOUNT=$icount "$S/run-guest.sh" -m "$gmem" -c "$gcpus" -t "$timeout_s" \
 		-k "$kernel" -o "$out" ${args:+-a "$args"} -- \
 		"BENCH_PARTS='$gparts' BENCH_LABEL=$label BENCH_SERIES='${series% }'$env $B/guest-bench.sh" ||
 		die "the $name guest session failed (console: $out/console.log)"
+	# The facts the report gives with the numbers: the guest's
+	# accelerator, how long the session took, the host's own fork.
 	python3 "$B/report.py" ingest "$out" "$results" --rerun "$rerun" \
 		--session "$session" --clock "$clock" --arch "$garch" \
-		--host "$ghost, load average $load at the start"
+		--host "$ghost, load average $load at the start" \
+		--meta "accel=$(cat "$out/accel" 2>/dev/null)" \
+		--meta "guest_s=$((SECONDS - t0))" \
+		--meta "host_fork_1g_ms=$host_fork_ms"
 }
 
 mkdir -p "$work" "$results"

@@ -72,7 +72,7 @@ need_tool "$qemu" timeout
 [ -n "$out" ] || out=$BUILD/guest-out
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/status" "$out/dmesg" "$out/cmd" "$out/cwd" "$out/top"
+rm -f "$out/status" "$out/dmesg" "$out/cmd" "$out/cwd" "$out/top" "$out/accel"
 log=$out/console.log
 : >"$log"
 printf '%s\n' "export GUEST_OUT=/mnt/xfer" "$*" >"$out/cmd"
@@ -93,6 +93,9 @@ if [ -n "${GUEST_ICOUNT:-}" ]; then
 	esac
 	accel="-accel tcg,thread=single -icount shift=$GUEST_ICOUNT,align=off,sleep=off"
 fi
+# The accelerator, for what the guest's times are worth (make bench
+# records it with its results).
+printf '%s\n' "${accel#-accel }" >"$out/accel"
 cpu_model="-cpu max"
 console="console=ttyS0,115200"
 platform="tsc=reliable"

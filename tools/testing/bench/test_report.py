@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Checks of the rules by which report.py sorts Redis requests into
-snapshots, on made-up data whose answers are known: the targets of
-`make bench` are computed with these rules.  No timing is measured here.
+"""Checks of the rules by which report.py (bench_ingest.py) sorts Redis
+requests into snapshots, on made-up data whose answers are known: the
+targets of `make bench` are computed with these rules; and of the report's
+template (bench_render.py, report-template.md).  No timing is measured here.
 TAP on stdout, in the form of harness-selftest.sh (one "# ok" line per
 case, then one line for all).
 """
 import argparse
+import ast
 import contextlib
 import csv
 import io
 import math
 import os
+import re
 import sys
 import tempfile
 from unittest import mock
@@ -19,6 +22,11 @@ from unittest import mock
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
+import bench_ingest  # noqa: E402
+import bench_plot  # noqa: E402
+import bench_render  # noqa: E402
+import bench_stats  # noqa: E402
+import bench_tags  # noqa: E402
 import report  # noqa: E402
 import tap_cases  # noqa: E402
 
@@ -32,30 +40,30 @@ def test_owners_in_flight_at_bgsave():
     windows = [(100, 200), (500, 600)]
     reqs = [(50, 10), (90, 20), (99, 1), (150, 1), (300, 10), (450, 60),
             (600, 5), (700, 1)]
-    got = report.snapshot_owners(reqs, windows)
+    got = bench_ingest.snapshot_owners(reqs, windows)
     assert got == [-1, 0, -1, 0, -1, 1, 1, -1], got
 
 
 def test_owners_sent_inside_stays():
     """A request sent during one snapshot stays with it even if it is
     still in flight when the next one starts."""
-    got = report.snapshot_owners([(190, 400)], [(100, 200), (500, 600)])
+    got = bench_ingest.snapshot_owners([(190, 400)], [(100, 200), (500, 600)])
     assert got == [0], got
 
 
 def test_owners_no_snapshot():
-    got = report.snapshot_owners([(1, 1), (5, 100)], [])
+    got = bench_ingest.snapshot_owners([(1, 1), (5, 100)], [])
     assert got == [-1, -1], got
 
 
 def test_percentile_nearest_rank():
     vals = list(range(1, 101))
-    assert report.pct(vals, 50) == 50
-    assert report.pct(vals, 99) == 99
-    assert report.pct(vals, 99.9) == 100
-    assert report.pct(vals, 100) == 100
-    assert report.pct([7], 50) == 7
-    assert math.isnan(report.pct([], 50))
+    assert bench_stats.pct(vals, 50) == 50
+    assert bench_stats.pct(vals, 99) == 99
+    assert bench_stats.pct(vals, 99.9) == 100
+    assert bench_stats.pct(vals, 100) == 100
+    assert bench_stats.pct([7], 50) == 7
+    assert math.isnan(bench_stats.pct([], 50))
 
 
 def write(path, header, rows):
@@ -115,7 +123,7 @@ def check_ingest_alternating(src, dst):
         (7 * S, 1 * MS),             # outside, after the async snapshot
     ]
     write_two_saves(src, 'alt', reqs)
-    assert report.ingest_redis_cfg(src, dst, 'alt')
+    assert bench_ingest.ingest_redis_cfg(src, dst, 'alt')
 
     lat = rows_by(os.path.join(dst, 'redis-latency-alt.csv'), 'window')
     want = {
@@ -167,7 +175,7 @@ def check_fork_phase(src, dst):
                 'err 0 pmds 9 duration_ns 900000000\n'
                 'redis-server-101 [001] ..... 5.6: async_fork_copy_done: '
                 'err 0 pmds 9 duration_ns 600000000\n')
-    assert report.ingest_redis_cfg(src, dst, 'async')
+    assert bench_ingest.ingest_redis_cfg(src, dst, 'async')
     saves = rows_by(os.path.join(dst, 'redis-bgsave-async.csv'), 'idx')
     got = [(saves[i]['fork_phase_ms'], saves[i]['max_fork_phase_us'],
             saves[i]['max_after_fork_us']) for i in ('0', '1')]
@@ -183,19 +191,19 @@ def test_tags_valkey():
                     'plain', 'alt', 'valkey-plain-4096m', 'async-16m',
                     'alt-plainfork', 'valkey-', 'valkeyplain', 'redis-plain'):
             open(os.path.join(tmp, 'redis-latency-%s.csv' % tag), 'w').close()
-        got = report.redis_tags(tmp, 'redis-latency')
+        got = bench_tags.redis_tags(tmp, 'redis-latency')
     assert got == ['plain', 'async', 'alt', 'plain-16m', 'async-16m',
                    'valkey-plain', 'valkey-async', 'valkey-plain-4096m'], got
-    assert [report.tag_cfg(c) for c in got[-3:]] == \
+    assert [bench_tags.tag_cfg(c) for c in got[-3:]] == \
         ['plain', 'async', 'plain'], got
-    assert [report.tag_store(c) for c in ('async-16m', 'valkey-alt')] == \
+    assert [bench_tags.tag_store(c) for c in ('async-16m', 'valkey-alt')] == \
         ['', 'valkey-']
-    assert report.tag_with('valkey-async-4096m', 'plain') == \
+    assert bench_tags.tag_with('valkey-async-4096m', 'plain') == \
         'valkey-plain-4096m'
-    assert report.tag_with('valkey-async', 'plain') == 'valkey-plain'
-    assert report.tag_with('async-4096m', 'plain') == 'plain-4096m'
-    assert report.tag_with('async', 'plain') == 'plain'
-    titles = [report.tag_title(c) for c in
+    assert bench_tags.tag_with('valkey-async', 'plain') == 'valkey-plain'
+    assert bench_tags.tag_with('async-4096m', 'plain') == 'plain-4096m'
+    assert bench_tags.tag_with('async', 'plain') == 'plain'
+    titles = [bench_tags.tag_title(c) for c in
               ('async', 'plain-16m', 'valkey-async', 'valkey-plain-4096m')]
     assert titles == ['async fork, 4 KiB pages',
                       'plain fork, 4 KiB pages, 16 MiB',
@@ -239,7 +247,7 @@ def write_server(src, tag):
               [[i, us, fa if which == 'idle' else '0'] for i in (1, 2)])
     with open(os.path.join(src, 'redis-info-%s.txt' % tag), 'w') as f:
         f.write('config=%s\ntag=%s\nused_memory=%d\nkeys=1000\n' % (
-            report.tag_cfg(tag), tag, 2048 << 20))
+            bench_tags.tag_cfg(tag), tag, 2048 << 20))
     # The log: the BGSAVEs without load first, then the measured ones.
     with open(os.path.join(src, 'redis-log-%s.txt' % tag), 'w') as f:
         for pid in (90, 91):
@@ -265,7 +273,8 @@ def bench_report(tags):
             write_server(src, tag)
         with contextlib.redirect_stdout(io.StringIO()), \
                 contextlib.redirect_stderr(io.StringIO()), \
-                mock.patch.object(report.shutil, 'which', return_value=None):
+                mock.patch.object(bench_plot.shutil, 'which',
+                                  return_value=None):
             report.ingest(argparse.Namespace(
                 guest_out=src, results=dst, rerun='', session=0,
                 clock='wall', host='', arch='x86_64'))
@@ -318,7 +327,8 @@ def test_fork_arm64_beside_x86():
         dst = os.path.join(tmp, 'results')
         with contextlib.redirect_stdout(io.StringIO()), \
                 contextlib.redirect_stderr(io.StringIO()), \
-                mock.patch.object(report.shutil, 'which', return_value=None):
+                mock.patch.object(bench_plot.shutil, 'which',
+                                  return_value=None):
             for arch, data in (('x86_64', x86), ('arm64', arm)):
                 src = os.path.join(tmp, arch)
                 write_fork_guest(src, 'patched', data)
@@ -430,6 +440,113 @@ def test_report_valkey_pairing():
                          '98.5% lower); after it, async -, plain -.'], notes
     assert any(x.startswith('The Redis and Valkey rows count every') for x
                in lines), lines
+
+
+def test_template_paragraphs():
+    """A block's lines are joined into paragraphs, a table's header keeps
+    its lines, placeholders are filled, text before the first block is no
+    block."""
+    blocks = bench_render.parse_template(
+        'a comment\n@@ one\nA {x}\n  wrapped line.\n\n| a | b |\n'
+        '|---|---|\n\n@@ two\n- an item,\n  wrapped\n\n')
+    assert blocks == {'one': 'A {x} wrapped line.\n\n| a | b |\n|---|---|',
+                      'two': '- an item, wrapped'}, blocks
+    t = bench_render.Template()
+    t.blocks = blocks
+    assert t('one', x='filled').startswith('A filled wrapped'), t('one', x=1)
+    assert t.para('two') == '- an item, wrapped\n'
+
+
+def test_template_blocks_match():
+    """Every block bench_render.py asks for is in report-template.md, and
+    every block there is asked for."""
+    with open(os.path.join(HERE, 'bench_render.py')) as f:
+        code = f.read()
+    asked = set(re.findall(r"T(?:\.para)?\('(\w+)'", code))
+    have = set(bench_render.Template().blocks)
+    assert asked == have, (sorted(asked - have), sorted(have - asked))
+
+
+def test_functions_short():
+    """No function of the report's modules is longer than 100 lines
+    (issue 24: each part in its place)."""
+    long = []
+    for name in ('report', 'bench_ingest', 'bench_stats', 'bench_plot',
+                 'bench_render', 'bench_tags'):
+        with open(os.path.join(HERE, name + '.py')) as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > 100:
+                    long.append('%s.%s: %d lines' % (name, node.name, n))
+    assert not long, long
+
+
+def test_ingest_meta_facts():
+    """report.py ingest --meta KEY=VALUE adds the facts scripts/bench.sh
+    knows to the meta file of each part; empty ones are left out."""
+    with tempfile.TemporaryDirectory(prefix='test-report-') as tmp:
+        src = os.path.join(tmp, 'guest')
+        dst = os.path.join(tmp, 'results')
+        write_fork_guest(src, 'patched', {('floor', 4, '4k', 'plain'): 1000})
+        with contextlib.redirect_stdout(io.StringIO()):
+            report.ingest(argparse.Namespace(
+                guest_out=src, results=dst, rerun='make bench', session=0,
+                clock='wall', host='AMD EPYC, 2 CPUs', arch='x86_64',
+                meta=['accel=tcg,thread=multi', 'guest_s=1450',
+                      'host_fork_1g_ms=']))
+        meta = bench_ingest.read_kv(os.path.join(dst, 'meta-fork.txt'))
+    assert meta == {'label': 'patched', 'rerun': 'make bench',
+                    'host': 'AMD EPYC, 2 CPUs',
+                    'accel': 'tcg,thread=multi', 'guest_s': '1450'}, meta
+
+
+def head_of(meta):
+    """The head of a report on parts META ({part: meta file})."""
+    full = dict.fromkeys(bench_ingest.META_PARTS, {})
+    full.update(meta)
+    return bench_render.head(bench_render.Template(), full, '2027-01-01')[0]
+
+
+def test_run_facts_from_meta():
+    """The guest's accelerator, the host's CPUs and fork, and the time in
+    each guest session come from the meta files."""
+    one = {'accel': 'tcg,thread=multi', 'guest_s': '1450',
+           'host_fork_1g_ms': '21.5', 'host': 'X, 4 CPUs, load average 0.1'}
+    small = dict(one, guest_s='45', host_fork_1g_ms='30.2')
+    text = head_of({'fork': one, 'redis': one, 'small-base': small})
+    for want in ('in a QEMU **TCG** guest (software CPU emulation, no KVM) '
+                 'on a 4-core build machine: absolute times are several '
+                 'times those of real hardware (a plain fork of 1 GiB takes '
+                 '22 ms to 30 ms natively on this host)',
+                 'by the last session of each part: fork, redis 24 min; '
+                 'small-base 45 s;'):
+        assert want in text, text
+    kvm = dict(one, accel='kvm -cpu host')
+    assert 'QEMU guest with KVM' in head_of({'fork': kvm}), head_of(
+        {'fork': kvm})
+    assert 'with KVM for some parts' in head_of({'fork': kvm, 'redis': one})
+    assert bench_render.meta_line(kvm).startswith(
+        '?; guest: QEMU KVM, ?'), bench_render.meta_line(kvm)
+
+
+def test_run_facts_not_recorded():
+    """A run from before the facts were recorded says so; its x86-64
+    guest's CPU model still names TCG."""
+    old = {'label': 'patched', 'cpu_model': 'QEMU TCG CPU version 2.5+',
+           'date': 'then'}
+    text = head_of({'redis': old})
+    for want in ('in a QEMU **TCG** guest', 'a build machine (its CPUs: not '
+                 'recorded)', '(a plain fork of 1 GiB natively on this '
+                 'host: not recorded)', '(time it takes here: not recorded;'):
+        assert want in text, (want, text)
+    assert 'accelerator: not recorded' in head_of({'redis': {'label': 'x'}})
+    arm = dict(old, cpu_model='')
+    assert bench_render.meta_line(arm).startswith(
+        'then; guest: QEMU (accelerator not recorded), ?'), \
+        bench_render.meta_line(arm)
+    assert bench_render.meta_line(old).startswith('then; guest: QEMU TCG, ')
 
 
 def main():
