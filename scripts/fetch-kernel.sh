@@ -42,7 +42,10 @@ git -C "$src" add -A
 GIT_AUTHOR_DATE="2024-12-01T00:00:00Z" GIT_COMMITTER_DATE="2024-12-01T00:00:00Z" \
 	git -C "$src" commit -q -m "Linux $(make -s -C "$src" kernelversion) from Debian $KPKG $have"
 git -C "$src" tag base
-# Test binaries that the tree's own ignore files miss.
+# Test binaries that no ignore file covers: Debian's source package drops
+# the tree's .gitignore files (tools/testing/selftests/mm/.gitignore
+# among them), so the series cannot add its programs to that file as it
+# would on mainline.
 printf '%s\n' tools/testing/selftests/mm/async_fork \
 	tools/testing/selftests/mm/async_fork_prctl \
 	tools/testing/selftests/mm/hugetlb_dio \
