@@ -4,7 +4,7 @@
 #
 #   1. builds what is missing: the patched kernel (build/linux), the
 #      unpatched one (tag 'base' of build/linux, in the git worktree
-#      build/linux-base, same config), tools/testing/bench/fault_bench.c;
+#      build/linux-base, same config), harness/bench/fault_bench.c;
 #   2. boots the unpatched and the patched kernel in turn, FAULTS_PAIRS
 #      times, each a 1-vCPU guest on an instruction clock (QEMU -icount,
 #      no KASLR, no address-space randomisation), so that the time of a
@@ -60,7 +60,7 @@ kern_rev=$(git -C "$KSRC" rev-parse --short HEAD)
 tools=$BUILD/tools
 mkdir -p "$tools" "$work" "$results"
 "$S/series-id.sh" >"$results/meta.txt"
-make -s -C "$TOP/tools/testing" O="$tools" CC=gcc fault_bench
+make -s -C "$TOP/harness" O="$tools" CC=gcc fault_bench
 
 # session NAME BZIMAGE COMMANDS: one icount boot, its CSV in $work/NAME.
 session() {

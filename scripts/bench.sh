@@ -2,7 +2,7 @@
 # make bench: the benchmarks of async fork, side by side, with a report.
 #
 #   1. builds what is missing (packages, the patched kernel, the tools),
-#   2. boots the patched kernel once and runs tools/testing/bench/guest-bench.sh
+#   2. boots the patched kernel once and runs harness/bench/guest-bench.sh
 #      (small-process fork, fork latency, Redis latency during BGSAVE),
 #      then the arm64 guest (scripts/build-arm64-kernel.sh) for its fork
 #      latency,
@@ -35,7 +35,7 @@
 #   BENCH_QUIET_WAIT  seconds to wait for the host's load average to fall
 #                 below 1 before each session (default 300)
 #   BENCH_RESULTS where the report goes (default build/results/bench)
-#   Passed to the guest (defaults in tools/testing/bench/guest-bench.sh):
+#   Passed to the guest (defaults in harness/bench/guest-bench.sh):
 #   FORK_SIZES ("256 512 1024 2048 4096" MiB), FORK_REPS (5),
 #   FORK_SPARSE_GIB ("1024 16384": sparse reservations, GiB; empty for
 #   none), REDIS_MB
@@ -61,7 +61,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
-B=$TOP/tools/testing/bench
+B=$TOP/harness/bench
 parts=${BENCH_PARTS:-"fork redis small base arm64"}
 do_build=${BENCH_BUILD:-1}
 mem=${BENCH_MEM:-12288}
@@ -134,17 +134,17 @@ fi
 command -v gnuplot >/dev/null 2>&1 || "$S/deps.sh" bench
 need_tool gcc make python3 gnuplot git
 
-# The benchmark programs (tools/testing/Makefile; quick, and nothing to do
+# The benchmark programs (harness/Makefile; quick, and nothing to do
 # when build-tools.sh has built them).
 tools=$BUILD/tools
-make -s -C "$TOP/tools/testing" O="$tools" CC=gcc fork_bench small_fork redis_latency
+make -s -C "$TOP/harness" O="$tools" CC=gcc fork_bench small_fork redis_latency
 arm64_tools=$BUILD/bench-arm64/tools
 arm64_kernel=$BUILD/linux-arm64/arch/arm64/boot/Image
 if $run_arm64; then
 	need_tool aarch64-linux-gnu-gcc
 	[ -f "$arm64_kernel" ] ||
 		die "no arm64 kernel in ${arm64_kernel%/arch/*} (run with BENCH_BUILD=1, or scripts/build-arm64-kernel.sh)"
-	make -s -C "$TOP/tools/testing" O="$arm64_tools" CC=aarch64-linux-gnu-gcc fork_bench
+	make -s -C "$TOP/harness" O="$arm64_tools" CC=aarch64-linux-gnu-gcc fork_bench
 fi
 
 # wait_quiet: the load average still counts a build that just ended (it

@@ -15,6 +15,6 @@ esac
 need_tool "$cc" make
 mkdir -p "$out"
 make -s -C "$TOP/tools/async-fork-run" O="$out" CC="$cc"
-# The test programs: tools/testing/Makefile.
-make -s -C "$TOP/tools/testing" O="$out" CC="$cc"
+# The test programs: harness/Makefile.
+make -s -C "$TOP/harness" O="$out" CC="$cc"
 note "tools in $out"

@@ -29,7 +29,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
-T=$TOP/tools/testing
+T=$TOP/harness
 items=${ARM64_MM_ITEMS:-$MM_QUICK}
 tmo=${ARM64_TIMEOUT:-5400}
 redis_mb=${ARM64_REDIS_MB:-256}

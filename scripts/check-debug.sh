@@ -10,7 +10,7 @@
 #   3. fault injection aimed at mm/async_fork.c during async forks of a
 #      256 MiB process (children complete or die, parent intact, no leaks);
 #   4. the snapshot torture program;
-#   5. the sync points removed one at a time (tools/testing/sync-sites):
+#   5. the sync points removed one at a time (harness/sync-sites):
 #      CONFIG_DEBUG_ASYNC_FORK must count a change under a pending PMD in
 #      the tests that exercise each, and none with all of them in place.
 # Any KASAN, lockdep, BUG, WARNING or "bad pmd" report fails the guest run
@@ -23,7 +23,7 @@
 # run in the order given),
 # DEBUG_MM_ITEMS (run_vmtests.sh categories; default: all that run here),
 # STRESS_SECS, FI_ROUNDS, TORTURE_SECONDS, TORTURE_SIZE_MB, TORTURE_THREADS
-# (see the scripts under tools/testing), DEBUG_TIMEOUT (per guest run,
+# (see the scripts under harness), DEBUG_TIMEOUT (per guest run,
 # default 10800 s), DEBUG_MM_JOBS (1: the two mm guests one after the
 # other; 2: side by side; default 2 on a host with more than one CPU and
 # 18 GiB available).
@@ -31,7 +31,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
-T=$TOP/tools/testing
+T=$TOP/harness
 parts=${DEBUG_PARTS:-mm stress fault torture sites}
 items=${DEBUG_MM_ITEMS:-$MM_FULL}
 tmo=${DEBUG_TIMEOUT:-10800}
@@ -121,7 +121,7 @@ for part in $parts; do
 		;;
 	sites)
 		# Each sync point removed in turn: the debug check must see it
-		# (tools/testing/sync-sites/sites.txt).  Its WARNING, and those
+		# (harness/sync-sites/sites.txt).  Its WARNING, and those
 		# of mm/async_fork.c's own assertions that a broken sync point
 		# trips, are expected here, and only here.
 		while read -r site _; do

@@ -22,7 +22,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
-T=$TOP/tools/testing
+T=$TOP/harness
 tree=$BUILD/linux-distro
 t_start=$(date +%s)
 since() { echo $(($(date +%s) - $1)); }

@@ -3,18 +3,18 @@
 # (build-redis.sh, build-valkey.sh) and the launcher (build-tools.sh), then
 # boot the guest once per check:
 #
-#   consistency  tools/testing/redis-consistency.sh with the patched server
+#   consistency  harness/redis-consistency.sh with the patched server
 #                and fork-async yes: BGSAVE and BGREWRITEAOF snapshots taken
 #                while writers run must hold the dataset at the fork
 #   launcher     the same with an unmodified server (Debian's redis-server,
 #                build/valkey-plain's valkey-server) under
 #                build/tools/async-fork-run (BGSAVE only)
-#   testsuite    tools/testing/redis-testsuite.sh: the store's own tests
+#   testsuite    harness/redis-testsuite.sh: the store's own tests
 #                for snapshots, AOF and replication with fork-async yes
-#   cgroup       tools/testing/redis-cgroup.sh: the unmodified server forks
+#   cgroup       harness/redis-cgroup.sh: the unmodified server forks
 #                async in a cgroup with memory.async_fork=1, and not
 #                outside it
-#   abi          tools/testing/abi-probe-test.sh with the patched and the
+#   abi          harness/abi-probe-test.sh with the patched and the
 #                unmodified server: the probe comes first, no async fork
 #                call with fork-async no (Valkey only: make check runs it
 #                for Redis)
@@ -49,7 +49,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
-T=$TOP/tools/testing
+T=$TOP/harness
 STORE=${STORE:-redis}
 case $STORE in
 redis)

@@ -42,22 +42,22 @@ taps=""
 
 # 1. The harness checks itself: a failing command and a panicking guest
 #    must both fail the run.
-"$TOP/tools/testing/harness-selftest.sh" "$results/harness" | tee "$results/harness.tap"
+"$TOP/harness/harness-selftest.sh" "$results/harness" | tee "$results/harness.tap"
 taps="$taps $results/harness.tap"
 
 # 1b. The rules by which the bench report sorts Redis requests into
 #     snapshots, on made-up data (host only, no timing), and the
 #     summariser that gives this run its verdict (its counts, each TAP
 #     stream held to its plan), on made-up TAP.
-python3 "$TOP/tools/testing/bench/test_report.py" | tee "$results/bench-report.tap"
+python3 "$TOP/harness/bench/test_report.py" | tee "$results/bench-report.tap"
 taps="$taps $results/bench-report.tap"
-python3 "$TOP/tools/testing/test_tap_summary.py" | tee "$results/tap-summary.tap"
+python3 "$TOP/harness/test_tap_summary.py" | tee "$results/tap-summary.tap"
 taps="$taps $results/tap-summary.tap"
 
 # 1c. The user-space numbers the series adds (prctl options, clone flags),
 #     read from patches/linux, must not be mainline's
-#     (tools/testing/uapi/mainline-uapi.txt); host only.
-python3 "$TOP/tools/testing/uapi/check-uapi.py" | tee "$results/uapi.tap"
+#     (harness/uapi/mainline-uapi.txt); host only.
+python3 "$TOP/harness/uapi/check-uapi.py" | tee "$results/uapi.tap"
 taps="$taps $results/uapi.tap"
 
 # 1d. The async fork ABI rule on the host kernel (on a stock Debian 12 one:
@@ -75,7 +75,7 @@ fi
 abi_env="REDIS_CHECK=$abi_redis REDIS_SERVER=$BUILD/redis/src/redis-server ASYNC_FORK_RUN=$BUILD/tools/async-fork-run"
 # shellcheck disable=SC2086 # the assignments in abi_env
 env $abi_env ABI_PROBE_OUT="$results/abi-probe-host" \
-	"$TOP/tools/testing/abi-probe-test.sh" | tee "$results/abi-probe-host.tap"
+	"$TOP/harness/abi-probe-test.sh" | tee "$results/abi-probe-host.tap"
 if [ "${abi_build_failed:-}" = yes ]; then
 	echo "not ok 999 abi probe: scripts/build-redis.sh failed, the patched Redis was not checked" |
 		tee -a "$results/abi-probe-host.tap"
@@ -93,7 +93,7 @@ if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config"; then
 	# must not pass for all of them (guest_tap adds a failure).
 	guest_tap -N "launcher.tap=$results/launcher.tap" -N "deploy.tap=$results/deploy.tap" \
 		-N "abi-probe.tap=$results/abi-probe.tap" "launcher tests" "$results/launcher" -t 900 -- \
-		"$TOP/tools/testing/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; $TOP/tools/testing/deploy-test.sh | tee \$GUEST_OUT/deploy.tap; $abi_env $TOP/tools/testing/abi-probe-test.sh | tee \$GUEST_OUT/abi-probe.tap"
+		"$TOP/harness/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; $TOP/harness/deploy-test.sh | tee \$GUEST_OUT/deploy.tap; $abi_env $TOP/harness/abi-probe-test.sh | tee \$GUEST_OUT/abi-probe.tap"
 	for t in launcher deploy abi-probe; do
 		cat "$results/$t.tap"
 		taps="$taps $results/$t.tap"
@@ -135,7 +135,7 @@ for mode in $modes; do
 	# pass for what did (guest_tap adds a failure).
 	guest_tap -T mm.tap "mm kselftests (vm.async_fork=$mode)" "$out" \
 		-m 8192 -a "default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=4 numa=fake=2" -t "$tmo" -- \
-		"$env VM_SELFTEST_ITEMS='$ITEMS' $TOP/tools/testing/guest-mm-tests.sh"
+		"$env VM_SELFTEST_ITEMS='$ITEMS' $TOP/harness/guest-mm-tests.sh"
 	grep -a -E '^(# )*(not )?ok [0-9]' "$out/console.log" | sed -n '1,400p' | tail -n 60 || true
 	# Name the results after the mode so both runs show in the summary.
 	sed -E "s/^((# )*)(not ok|ok) ([0-9]+) /\1\3 \4 [async_fork=$mode] /" "$out/mm.tap" >"$out/mm-named.tap"
@@ -143,4 +143,4 @@ for mode in $modes; do
 done
 
 # shellcheck disable=SC2086
-python3 "$TOP/tools/testing/tap-summary.py" $taps
+python3 "$TOP/harness/tap-summary.py" $taps
