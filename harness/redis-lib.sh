@@ -1,5 +1,7 @@
-# Helpers for the guest-side Redis scripts (redis-demo.sh,
-# redis-consistency.sh).  Sourced after scripts/lib.sh (die, note).
+# Helpers for the Redis scripts (harness/guest/redis-demo.sh,
+# redis-consistency.sh, redis-cgroup.sh, trace-bgsave.sh, and
+# harness/abi-probe-test.sh, which runs on the host too).  Sourced after
+# scripts/lib.sh (die, note).
 # shellcheck shell=bash
 #
 # The scripts talk to Redis without forking (bash's /dev/tcp), so that a

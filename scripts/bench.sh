@@ -2,7 +2,7 @@
 # make bench: the benchmarks of async fork, side by side, with a report.
 #
 #   1. builds what is missing (packages, the patched kernel, the tools),
-#   2. boots the patched kernel once and runs harness/bench/guest-bench.sh
+#   2. boots the patched kernel once and runs harness/guest/guest-bench.sh
 #      (small-process fork, fork latency, Redis latency during BGSAVE),
 #      then the arm64 guest (scripts/build-arm64-kernel.sh) for its fork
 #      latency,
@@ -35,7 +35,7 @@
 #   BENCH_QUIET_WAIT  seconds to wait for the host's load average to fall
 #                 below 1 before each session (default 300)
 #   BENCH_RESULTS where the report goes (default build/results/bench)
-#   Passed to the guest (defaults in harness/bench/guest-bench.sh):
+#   Passed to the guest (defaults in harness/guest/guest-bench.sh):
 #   FORK_SIZES ("256 512 1024 2048 4096" MiB), FORK_REPS (5),
 #   FORK_SPARSE_GIB ("1024 16384": sparse reservations, GiB; empty for
 #   none), REDIS_MB
@@ -62,6 +62,7 @@ set -eu
 
 S=$TOP/scripts
 B=$TOP/harness/bench
+G=$TOP/harness/guest
 parts=${BENCH_PARTS:-"fork redis small base arm64"}
 do_build=${BENCH_BUILD:-1}
 mem=${BENCH_MEM:-12288}
@@ -111,8 +112,8 @@ rerun=${rerun# }
 # guest-bench.sh's default configurations and valkey-plain valkey-async.
 # Set after the rerun command, which on this machine does the same.
 if [ -z "${REDIS_CONFIGS:-}" ] && [ -x "$BUILD/valkey/src/valkey-server" ]; then
-	REDIS_CONFIGS=$(sed -n 's/^REDIS_CONFIGS=\${REDIS_CONFIGS:-"\([^"]*\)"}$/\1/p' "$B/guest-bench.sh")
-	[ -n "$REDIS_CONFIGS" ] || die "no default REDIS_CONFIGS in $B/guest-bench.sh"
+	REDIS_CONFIGS=$(sed -n 's/^REDIS_CONFIGS=\${REDIS_CONFIGS:-"\([^"]*\)"}$/\1/p' "$G/guest-bench.sh")
+	[ -n "$REDIS_CONFIGS" ] || die "no default REDIS_CONFIGS in $G/guest-bench.sh"
 	REDIS_CONFIGS="$REDIS_CONFIGS valkey-plain valkey-async"
 	note "bench: build/valkey is there: REDIS_CONFIGS=\"$REDIS_CONFIGS\""
 fi
@@ -194,7 +195,7 @@ guest_session() {
 	t0=$SECONDS
 	GUEST_ARCH=$garch GUEST_ICOUNT=$icount "$S/run-guest.sh" -m "$gmem" -c "$gcpus" -t "$timeout_s" \
 		-k "$kernel" -o "$out" ${args:+-a "$args"} -- \
-		"BENCH_PARTS='$gparts' BENCH_LABEL=$label BENCH_SERIES='${series% }'$env $B/guest-bench.sh" ||
+		"BENCH_PARTS='$gparts' BENCH_LABEL=$label BENCH_SERIES='${series% }'$env $G/guest-bench.sh" ||
 		die "the $name guest session failed (console: $out/console.log)"
 	# The facts the report gives with the numbers: the guest's
 	# accelerator, how long the session took, the host's own fork.

@@ -23,6 +23,7 @@ set -eu
 
 S=$TOP/scripts
 T=$TOP/harness
+G=$TOP/harness/guest
 tree=$BUILD/linux-distro
 t_start=$(date +%s)
 since() { echo $(($(date +%s) - $1)); }
@@ -109,11 +110,11 @@ out=\$GUEST_OUT
 for mode in 1 2; do
 	mkdir -p "\$out/mm-\$mode"
 	GUEST_OUT=\$out/mm-\$mode ASYNC_FORK_MODE=\$mode VM_SELFTEST_ITEMS=async_fork \\
-		KSELFTEST_DIR=$(printf %q "$BUILD/kselftest") $(printf %q "$T/guest-mm-tests.sh")
+		KSELFTEST_DIR=$(printf %q "$BUILD/kselftest") $(printf %q "$G/guest-mm-tests.sh")
 done
 ASYNC_FORK_RUN=$(printf %q "$BUILD/tools/async-fork-run") \\
 	STATIC_FORK_TEST=$(printf %q "$BUILD/tools/static-fork-test") \\
-	$(printf %q "$T/launcher-test.sh") | tee "\$out/launcher.tap"
+	$(printf %q "$G/launcher-test.sh") | tee "\$out/launcher.tap"
 EOF
 	note "distro kernel in the guest ($variant${args:+: $args}): uname, preemption mode, async_fork kselftests with vm.async_fork=1 and =2, launcher test"
 	t=$(date +%s)

@@ -3,15 +3,15 @@
 # (build-redis.sh, build-valkey.sh) and the launcher (build-tools.sh), then
 # boot the guest once per check:
 #
-#   consistency  harness/redis-consistency.sh with the patched server
+#   consistency  harness/guest/redis-consistency.sh with the patched server
 #                and fork-async yes: BGSAVE and BGREWRITEAOF snapshots taken
 #                while writers run must hold the dataset at the fork
 #   launcher     the same with an unmodified server (Debian's redis-server,
 #                build/valkey-plain's valkey-server) under
 #                build/tools/async-fork-run (BGSAVE only)
-#   testsuite    harness/redis-testsuite.sh: the store's own tests
+#   testsuite    harness/guest/redis-testsuite.sh: the store's own tests
 #                for snapshots, AOF and replication with fork-async yes
-#   cgroup       harness/redis-cgroup.sh: the unmodified server forks
+#   cgroup       harness/guest/redis-cgroup.sh: the unmodified server forks
 #                async in a cgroup with memory.async_fork=1, and not
 #                outside it
 #   abi          harness/abi-probe-test.sh with the patched and the
@@ -50,6 +50,7 @@ set -eu
 
 S=$TOP/scripts
 T=$TOP/harness
+G=$TOP/harness/guest
 STORE=${STORE:-redis}
 case $STORE in
 redis)
@@ -121,18 +122,18 @@ for c in $CHECKS; do
 	case $c in
 	consistency)
 		guest consistency redis-consistency.tap 7200 \
-			"$consistency REDIS_SERVER=$server $T/redis-consistency.sh"
+			"$consistency REDIS_SERVER=$server $G/redis-consistency.sh"
 		;;
 	launcher)
 		guest launcher redis-consistency.tap 7200 \
-			"$launcher REDIS_SERVER=$plain LAUNCHER='$BUILD/tools/async-fork-run --strict' $T/redis-consistency.sh"
+			"$launcher REDIS_SERVER=$plain LAUNCHER='$BUILD/tools/async-fork-run --strict' $G/redis-consistency.sh"
 		;;
 	cgroup)
 		guest cgroup redis-cgroup.tap 1800 \
-			"$cgroup REDIS_SERVER=$plain $T/redis-cgroup.sh"
+			"$cgroup REDIS_SERVER=$plain $G/redis-cgroup.sh"
 		;;
 	testsuite)
-		guest testsuite "$STORE-testsuite.tap" 14400 "$testsuite REDIS_TREE=$tree $T/redis-testsuite.sh"
+		guest testsuite "$STORE-testsuite.tap" 14400 "$testsuite REDIS_TREE=$tree $G/redis-testsuite.sh"
 		;;
 	abi)
 		guest abi abi-probe.tap 900 \

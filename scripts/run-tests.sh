@@ -93,7 +93,7 @@ if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config"; then
 	# must not pass for all of them (guest_tap adds a failure).
 	guest_tap -N "launcher.tap=$results/launcher.tap" -N "deploy.tap=$results/deploy.tap" \
 		-N "abi-probe.tap=$results/abi-probe.tap" "launcher tests" "$results/launcher" -t 900 -- \
-		"$TOP/harness/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; $TOP/harness/deploy-test.sh | tee \$GUEST_OUT/deploy.tap; $abi_env $TOP/harness/abi-probe-test.sh | tee \$GUEST_OUT/abi-probe.tap"
+		"$TOP/harness/guest/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; $TOP/harness/guest/deploy-test.sh | tee \$GUEST_OUT/deploy.tap; $abi_env $TOP/harness/abi-probe-test.sh | tee \$GUEST_OUT/abi-probe.tap"
 	for t in launcher deploy abi-probe; do
 		cat "$results/$t.tap"
 		taps="$taps $results/$t.tap"
@@ -135,7 +135,7 @@ for mode in $modes; do
 	# pass for what did (guest_tap adds a failure).
 	guest_tap -T mm.tap "mm kselftests (vm.async_fork=$mode)" "$out" \
 		-m 8192 -a "default_hugepagesz=2M hugepages=16 hugepagesz=1G hugepages=4 numa=fake=2" -t "$tmo" -- \
-		"$env VM_SELFTEST_ITEMS='$ITEMS' $TOP/harness/guest-mm-tests.sh"
+		"$env VM_SELFTEST_ITEMS='$ITEMS' $TOP/harness/guest/guest-mm-tests.sh"
 	grep -a -E '^(# )*(not )?ok [0-9]' "$out/console.log" | sed -n '1,400p' | tail -n 60 || true
 	# Name the results after the mode so both runs show in the summary.
 	sed -E "s/^((# )*)(not ok|ok) ([0-9]+) /\1\3 \4 [async_fork=$mode] /" "$out/mm.tap" >"$out/mm-named.tap"

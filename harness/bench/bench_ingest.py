@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 """The data of `make bench`: what one guest session wrote (GUEST_OUT,
-harness/bench/guest-bench.sh) turned into the files of RESULTS, and
+harness/guest/guest-bench.sh) turned into the files of RESULTS, and
 those files read back for the report (report.py, bench_render.py).
 
 Files in RESULTS (all times in microseconds unless the name says otherwise):

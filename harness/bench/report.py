@@ -4,7 +4,7 @@
 
 usage:
   report.py ingest GUEST_OUT RESULTS [--rerun CMD] [--meta KEY=VALUE]...
-      Turn what one guest session wrote (harness/bench/guest-bench.sh)
+      Turn what one guest session wrote (harness/guest/guest-bench.sh)
       into the CSV files in RESULTS.  Only the parts that session ran are
       replaced; the others keep their earlier data.
   report.py report RESULTS [--work DIR]

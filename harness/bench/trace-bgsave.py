@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Print the timeline of a traced BGSAVE (harness/bench/trace-bgsave.sh):
+"""Print the timeline of a traced BGSAVE (harness/guest/trace-bgsave.sh):
 the Redis server's scheduling, page faults and proactive syncs, and the
 child's copy, from the BGSAVE command until just after its reply, in ms
 from the fork; then totals, and the requests that waited for the fork.

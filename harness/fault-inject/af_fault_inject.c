@@ -11,8 +11,8 @@
  * child and checks its own memory.
  *
  * Run it with fail_page_alloc and failslab aimed at mm/async_fork.c (see
- * fault-inject.sh): the copy in the child and the parent's synchronization
- * then meet failed allocations.  What must hold, whatever fails:
+ * harness/guest/fault-inject.sh): the copy in the child and the parent's
+ * synchronization then meet failed allocations.  What must hold, whatever fails:
  *   - a child either completes its check (exit 0) or is killed with
  *     SIGKILL before it runs (never a wrong snapshot: exit 1);
  *   - fork itself may fail with ENOMEM (counted), never otherwise;

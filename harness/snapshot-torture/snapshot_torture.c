@@ -47,11 +47,12 @@
  * -x leaves operations out.  With swap on zram, leave out MADV_FREE
  * (-x free): 6.12 loses the data of a page shared by fork when another
  * sharer gives it to MADV_FREE after a read fault swapped it in, async
- * fork or not (see snapshot-torture.sh).
+ * fork or not (see harness/guest/snapshot-torture.sh).
  *
  * Build: gcc -O2 -Wall -pthread -o snapshot_torture snapshot_torture.c
  * Run:   snapshot_torture -d 300 (CLONE_ASYNC), or with vm.async_fork=2:
- *        snapshot_torture -p -d 300; snapshot-torture.sh runs both and more.
+ *        snapshot_torture -p -d 300; harness/guest/snapshot-torture.sh
+ *        runs both and more.
  *
  * Without -p it first probes the kernel with prctl(PR_GET_ASYNC_FORK,
  * PR_ASYNC_FORK_PROBE) and issues no clone3(CLONE_ASYNC) if that fails

@@ -26,7 +26,7 @@
 #   BUSYBOX            a static busybox (default /bin/busybox)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
+top=$(cd "$here/../.." && pwd)
 prog=${STATIC_FORK_TEST:-$top/build/tools/static-fork-test}
 nr_forks=${STATIC_FORK_FORKS:-3}
 runc=${RUNC:-runc}

@@ -13,14 +13,14 @@
 #
 # Environment:
 #   KSELFTEST_DIR   installed kselftests (default build/kselftest)
-#   SYNC_SITES      the sites file (default sites.txt next to this script)
+#   SYNC_SITES      the sites file (default harness/sync-sites/sites.txt)
 #   SYNC_BASELINE   "all" (default): the whole async_fork selftest first;
 #                   "sites": only the tests that sites.txt names
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 ksdir=${KSELFTEST_DIR:-$top/build/kselftest}
-sites=${SYNC_SITES:-$here/sites.txt}
+sites=${SYNC_SITES:-$top/harness/sync-sites/sites.txt}
 baseline=${SYNC_BASELINE:-all}
 case $baseline in all | sites) ;; *) echo "Bail out! SYNC_BASELINE must be all or sites"; exit 1 ;; esac
 knob=/sys/kernel/debug/async_fork/skip_sync

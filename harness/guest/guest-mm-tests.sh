@@ -11,7 +11,7 @@
 #                       the debug kernel needs about an hour)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
+top=$(cd "$here/../.." && pwd)
 ksdir=${KSELFTEST_DIR:-$top/build/kselftest}
 out=${GUEST_OUT:-/tmp}
 

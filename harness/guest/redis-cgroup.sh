@@ -24,9 +24,9 @@
 #   SAVE_TIMEOUT   seconds a save, a load or a populate may take (1800)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../scripts/lib.sh"
+. "$here/../../scripts/lib.sh"
 # shellcheck source=harness/redis-lib.sh
-. "$here/redis-lib.sh"
+. "$here/../redis-lib.sh"
 export LC_ALL=C
 
 SERVER=${REDIS_SERVER:-/usr/bin/redis-server}

@@ -7,7 +7,7 @@
 # redis_latency), req.csv, bgsave.csv, stalls.csv.  On the host,
 # harness/bench/trace-bgsave.py GUEST_OUT prints the timeline.
 #
-# usage (host): scripts/run-guest.sh -m 6144 -o DIR -- harness/bench/trace-bgsave.sh
+# usage (host): scripts/run-guest.sh -m 6144 -o DIR -- harness/guest/trace-bgsave.sh
 # Environment: TRACE_KEYS (keys of 1000 bytes, default 1950000: ~2 GiB),
 # TRACE_ASYNC (fork-async yes/no, default yes).
 set -eu

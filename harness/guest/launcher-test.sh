@@ -14,7 +14,7 @@
 # memory controller; skipped without them).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/.." && pwd)
+top=$(cd "$here/../.." && pwd)
 run=${ASYNC_FORK_RUN:-$top/build/tools/async-fork-run}
 prog=${STATIC_FORK_TEST:-$top/build/tools/static-fork-test}
 nr_forks=${STATIC_FORK_FORKS:-3}

@@ -27,9 +27,9 @@
 #   REDIS_WORKDIR     where the servers' directories go (default /tmp)
 #   SAVE_TIMEOUT      seconds a BGSAVE, a load or a populate may take (1800)
 set -eu
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/lib.sh"
 # shellcheck source=harness/redis-lib.sh
-. "$(dirname "$0")/redis-lib.sh"
+. "$(dirname "$0")/../redis-lib.sh"
 export LC_ALL=C
 
 DATASET_MB=${DATASET_MB:-512}

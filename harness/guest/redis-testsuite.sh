@@ -33,7 +33,7 @@
 #   REDIS_WORKDIR where the copy goes (default /tmp)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../scripts/lib.sh"
+. "$here/../../scripts/lib.sh"
 export LC_ALL=C
 
 FORK_ASYNC=${FORK_ASYNC:-yes}
