@@ -140,7 +140,7 @@ def plan_mismatches(raw_lines):
             numbers = {n for n, _ in block.results}
             missing = set(range(1, block.plan + 1)) - numbers
             # A "not ok" past the plan is counted as a failure already:
-            # run-tests.sh appends "not ok 999 ..." to a complete stream
+            # check.sh appends "not ok 999 ..." to a complete stream
             # when something else went wrong.
             extra = {n for n, not_ok in block.results
                      if n > block.plan and not not_ok}

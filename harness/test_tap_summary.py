@@ -204,7 +204,7 @@ def test_real_run_shapes_are_not_plan_failures():
     """Shapes of complete real runs: a forked child that prints results
     again (ksm_functional_tests, results/2026-11-26-check-debug/mm-0.tap),
     a header after the plan (an mm-async2.tap joined by hand, in git history),
-    and the "not ok 999" run-tests.sh appends to a complete stream."""
+    and the "not ok 999" check.sh appends to a complete stream."""
     text = KSELFTEST.replace('# # ok 3 async_fork.thp\n',
                              '# # ok 2 async_fork.write_every_page\n'
                              '# # ok 3 async_fork.thp\n')

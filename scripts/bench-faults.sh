@@ -39,12 +39,12 @@ done
 
 if [ "$do_build" = 1 ]; then
 	"$S/deps.sh"
-	"$S/fetch-kernel.sh"
-	"$S/apply-series.sh"
-	"$S/build-kernel.sh"
+	"$S/kernel-source.sh"
+	"$S/series.sh"
+	"$S/kernel.sh"
 	KERNEL_REV=base kernel_worktree "$base_tree" "unpatched kernel (tag base)"
 	note "building the unpatched kernel (same config; 10+ minutes from scratch)"
-	KSRC=$base_tree KOUT=$base_tree "$S/build-kernel.sh"
+	KSRC=$base_tree KOUT=$base_tree "$S/kernel.sh"
 fi
 need_tool gcc make python3 git
 patched=$KOUT/arch/x86/boot/bzImage

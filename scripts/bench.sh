@@ -22,7 +22,8 @@
 #                 its own floor and targets in the report.
 #                 The report is always rewritten; parts not run keep the
 #                 data of an earlier run.
-#   BENCH_BUILD   1 (default): run deps, fetch, apply, build scripts first;
+#   BENCH_BUILD   1 (default): run the build chain first (deps.sh,
+#                 kernel-source.sh, series.sh, kernel.sh, tools.sh);
 #                 0: use the kernels and packages as they are
 #   BENCH_MEM, BENCH_CPUS  guest size (default 12288 MiB, 2 vCPUs; both
 #                 sessions use the same)
@@ -121,10 +122,10 @@ fi
 # ---- build ------------------------------------------------------------------
 if [ "$do_build" = 1 ]; then
 	"$S/deps.sh"
-	"$S/fetch-kernel.sh"
-	"$S/apply-series.sh"
-	"$S/build-kernel.sh"
-	"$S/build-tools.sh"
+	"$S/kernel-source.sh"
+	"$S/series.sh"
+	"$S/kernel.sh"
+	"$S/tools.sh"
 	if $run_arm64; then
 		"$S/deps.sh" arm64
 		"$S/arm64-root.sh"
@@ -136,7 +137,7 @@ command -v gnuplot >/dev/null 2>&1 || "$S/deps.sh" bench
 need_tool gcc make python3 gnuplot git
 
 # The benchmark programs (harness/Makefile; quick, and nothing to do
-# when build-tools.sh has built them).
+# when tools.sh has built them).
 tools=$BUILD/tools
 make -s -C "$TOP/harness" O="$tools" CC=gcc fork_bench small_fork redis_latency
 arm64_tools=$BUILD/bench-arm64/tools
@@ -226,7 +227,7 @@ if $run_base; then
 	if [ "$do_build" = 1 ]; then
 		KERNEL_REV=base kernel_worktree "$base_tree" "unpatched kernel (tag base)"
 		note "building the unpatched kernel (same config; 10+ minutes from scratch)"
-		KSRC=$base_tree KOUT=$base_tree "$S/build-kernel.sh"
+		KSRC=$base_tree KOUT=$base_tree "$S/kernel.sh"
 	fi
 	[ -f "$base_tree/arch/x86/boot/bzImage" ] ||
 		die "no unpatched kernel in $base_tree (run with BENCH_BUILD=1)"

@@ -46,14 +46,14 @@ for v in ARM64_TIMEOUT ARM64_REDIS_MB ARM64_REDIS_ROUNDS TORTURE_SECONDS; do
 done
 
 "$S/deps.sh" arm64
-"$S/fetch-kernel.sh"
-"$S/apply-series.sh"
+"$S/kernel-source.sh"
+"$S/series.sh"
 "$S/arm64-root.sh"
 # shellcheck disable=SC2086 # no fragment or one
 kernel=$(ARM64_TREE=$tree "$S/build-arm64-kernel.sh" $frags | tail -n 1)
 [ -f "$kernel" ] || die "arm64 kernel not built"
-ARM64_TREE=$tree KARCH=arm64 "$S/build-selftests.sh"
-KARCH=arm64 "$S/build-tools.sh"
+ARM64_TREE=$tree KARCH=arm64 "$S/selftests.sh"
+KARCH=arm64 "$S/tools.sh"
 grep -q '^CONFIG_ASYNC_FORK=y' "$tree/.config" ||
 	die "the arm64 kernel has no CONFIG_ASYNC_FORK (does the series enable arm64?)"
 

@@ -56,11 +56,11 @@ fi
 case $mm_jobs in 1 | 2) ;; *) die "DEBUG_MM_JOBS must be 1 or 2, not '$mm_jobs'" ;; esac
 
 # make check-debug has done these (the Makefile's prerequisites).
-build_prereqs deps.sh fetch-kernel.sh apply-series.sh
+build_prereqs deps.sh kernel-source.sh series.sh
 kernel=$("$S/build-debug-kernel.sh" | tail -n 1)
 [ -f "$kernel" ] || die "debug kernel not built"
-"$S/build-selftests.sh"
-"$S/build-tools.sh"
+"$S/selftests.sh"
+"$S/tools.sh"
 
 # A TCG guest on a loaded host starves its vCPUs for seconds: RCU's
 # grace-period-start check (PROVE_RCU) then warns during boot, before any

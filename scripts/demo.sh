@@ -19,7 +19,7 @@ for v in "$dataset" "$rounds" "$timeout_s"; do
 done
 
 # make demo has built the kernel (the Makefile's prerequisites).
-build_prereqs deps.sh fetch-kernel.sh apply-series.sh build-kernel.sh
+build_prereqs deps.sh kernel-source.sh series.sh kernel.sh
 
 out=$BUILD/demo
 mkdir -p "$out"

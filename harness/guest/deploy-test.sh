@@ -70,7 +70,7 @@ elif ! command -v "$runc" >/dev/null 2>&1; then
 elif [ ! -x "$busybox" ]; then
 	why="no $busybox (Debian package busybox-static)"
 elif [ ! -x "$prog" ]; then
-	why="no $prog (scripts/build-tools.sh)"
+	why="no $prog (scripts/tools.sh)"
 elif [ ! -w "$sysctl" ]; then
 	why="no $sysctl: a kernel without async fork"
 elif ! grep -qw memory "$cgroot/cgroup.controllers" 2>/dev/null; then

@@ -30,7 +30,7 @@ ok() { n=$((n + 1)); echo "ok $n $*"; }
 not_ok() { n=$((n + 1)); echo "not ok $n $*"; failed=1; }
 
 [ -n "${FI_START:-}" ] && [ -n "${FI_END:-}" ] || { echo "FI_START and FI_END must be set" >&2; exit 2; }
-[ -x "$prog" ] || { echo "$prog not built (scripts/build-tools.sh)" >&2; exit 2; }
+[ -x "$prog" ] || { echo "$prog not built (scripts/tools.sh)" >&2; exit 2; }
 for f in fail_page_alloc failslab; do
 	[ -d "$dbg/$f" ] || { echo "no $dbg/$f: not a fault-injection kernel" >&2; exit 2; }
 done

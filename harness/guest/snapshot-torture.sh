@@ -44,7 +44,7 @@ say() {
 	echo "$*" | tee -a "$tap"
 }
 
-[ -x "$bin" ] || { echo "Bail out! $bin not built (scripts/build-tools.sh)"; exit 1; }
+[ -x "$bin" ] || { echo "Bail out! $bin not built (scripts/tools.sh)"; exit 1; }
 [ -w "$sysctl" ] || { echo "Bail out! $sysctl missing: not an async fork kernel"; exit 1; }
 
 # Swap on zram, so that MADV_PAGEOUT and reclaim really swap.

@@ -21,7 +21,7 @@ TL=$BUILD/tools
 T=/sys/kernel/tracing
 PORT=6390
 [ -x "$SRC/redis-server" ] || die "$SRC/redis-server is missing (make redis)"
-[ -x "$TL/redis_latency" ] || die "$TL/redis_latency is missing (scripts/build-tools.sh)"
+[ -x "$TL/redis_latency" ] || die "$TL/redis_latency is missing (scripts/tools.sh)"
 [ -d "$T/events/sched" ] || die "no tracefs at $T"
 : "${GUEST_OUT:?run this in the guest (scripts/run-guest.sh)}"
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Redis (or Valkey) on async fork, from the host: build the patched store
-# (build-redis.sh, build-valkey.sh) and the launcher (build-tools.sh), then
+# (build-redis.sh, build-valkey.sh) and the launcher (tools.sh), then
 # boot the guest once per check:
 #
 #   consistency  harness/guest/redis-consistency.sh with the patched server
@@ -96,7 +96,7 @@ default_checks="consistency launcher cgroup testsuite"
 CHECKS=${REDIS_CHECKS:-$default_checks}
 
 "$S/$build"
-"$S/build-tools.sh"
+"$S/tools.sh"
 kernel=${REDIS_KERNEL:-$KOUT/arch/x86/boot/bzImage}
 [ -f "$kernel" ] || die "no kernel $kernel (run: make kernel)"
 

@@ -35,8 +35,8 @@ t_start=$(date +%s)
 mins() { printf '%dh%02dm%02ds' $(($1 / 3600)) $(($1 % 3600 / 60)) $(($1 % 60)); }
 
 "$S/deps.sh" deb
-"$S/fetch-kernel.sh"
-"$S/apply-series.sh"
+"$S/kernel-source.sh"
+"$S/series.sh"
 "$S/distro-config.sh" --worktree deb "$tree"
 
 if [ "${DEB_SKIP_BUILD:-0}" != 0 ]; then

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Configure and build the guest kernel in build/linux with ccache.
-# Usage: build-kernel.sh [extra-config-fragment ...]
+# Usage: kernel.sh [extra-config-fragment ...]
 #
 # KARCH=arm64 cross-builds the arm64 guest's kernel (Image) instead, with
 # gcc-aarch64-linux-gnu, from guest.config's architecture-neutral options

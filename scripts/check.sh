@@ -3,7 +3,7 @@
 # kernel, build it and the mm kselftests, boot the guest and run them, with
 # vm.async_fork at its default and again with every fork async (when the
 # kernel has the knob); build the patched Redis and run its quick checks
-# (scripts/redis-tests.sh).  Ends with "N passed, N failed, N skipped".
+# (scripts/redis-check.sh).  Ends with "N passed, N failed, N skipped".
 # MM_SUITE=full (make check-full) runs the whole mm suite in both modes.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -19,8 +19,8 @@ if pgrep -a qemu-system >/dev/null 2>&1; then
 fi
 # make check and make check-full have built all this (the Makefile's
 # prerequisites); run on its own, the script builds it.
-build_prereqs deps.sh fetch-kernel.sh apply-series.sh build-kernel.sh \
-	build-selftests.sh build-tools.sh
+build_prereqs deps.sh kernel-source.sh series.sh kernel.sh \
+	selftests.sh tools.sh
 
 # The categories of run_vmtests.sh to run (lib.sh): MM_SUITE=quick (make
 # check) the async fork tests and the mm tests closest to fork, page
@@ -100,19 +100,19 @@ if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config"; then
 	done
 fi
 
-# 3. Redis with fork-async yes (scripts/redis-tests.sh, the quick set):
+# 3. Redis with fork-async yes (scripts/redis-check.sh, the quick set):
 #    snapshots under writers against DEBUG DIGEST, Debian's redis-server
 #    under the launcher, Redis's own unit/other and integration/rdb tests.
 #    REDIS_CHECK=no leaves it out.
 if grep -q 'CONFIG_ASYNC_FORK=y' "$KOUT/.config" && [ "${REDIS_CHECK:-yes}" != no ]; then
-	REDIS_SUITE=quick REDIS_SUMMARY=no "$S/redis-tests.sh" || true
+	REDIS_SUITE=quick REDIS_SUMMARY=no "$S/redis-check.sh" || true
 	for f in "$results"/redis/*.tap; do
 		[ -f "$f" ] && taps="$taps $f"
 	done
 	case $taps in
 	*"$results/redis/"*) ;;
 	*)
-		echo "not ok 1 redis checks: scripts/redis-tests.sh stopped before any test (see above)" >"$results/redis.tap"
+		echo "not ok 1 redis checks: scripts/redis-check.sh stopped before any test (see above)" >"$results/redis.tap"
 		taps="$taps $results/redis.tap"
 		;;
 	esac
