@@ -18,29 +18,29 @@ deps:
 	$(S)/deps.sh base redis
 
 kernel-source: deps
-	$(S)/fetch-kernel.sh
+	$(S)/kernel-source.sh
 
 # Re-apply patches/linux onto the pristine tree (a no-op when it matches).
 series: kernel-source
-	$(S)/apply-series.sh
+	$(S)/series.sh
 
 kernel: series
-	$(S)/build-kernel.sh
+	$(S)/kernel.sh
 
 selftests: kernel
-	$(S)/build-selftests.sh
+	$(S)/selftests.sh
 
 # The launcher and the test programs, in build/tools.
 tools: deps
-	$(S)/build-tools.sh
+	$(S)/tools.sh
 
 # The test command: ends with "N passed, N failed, N skipped".
 check: selftests tools
-	PREREQS_DONE=1 $(S)/run-tests.sh
+	PREREQS_DONE=1 $(S)/check.sh
 
 # The same with the whole mm kselftest suite in both async-fork modes.
 check-full: selftests tools
-	MM_SUITE=full PREREQS_DONE=1 $(S)/run-tests.sh
+	MM_SUITE=full PREREQS_DONE=1 $(S)/check.sh
 
 # Debug kernel (KASAN, lockdep, ...), every fork async: mm kselftests
 # compared with async off, stress-ng, fault injection, snapshot torture.
@@ -74,7 +74,7 @@ check-arm64-debug:
 # .debs go to build/deb/.  Hours on 2 cores.  DEB_SKIP_BUILD=1 checks the
 # config only.
 deb:
-	$(S)/build-deb.sh
+	$(S)/deb.sh
 
 # The main job: build the patched kernel, boot it, show async fork on Redis.
 demo: kernel
@@ -84,10 +84,10 @@ demo: kernel
 # snapshot consistency under writers (BGSAVE and BGREWRITEAOF), Debian's
 # redis-server under async-fork-run, Redis's own test suite in the guest.
 redis-check: kernel
-	$(S)/redis-tests.sh
+	$(S)/redis-check.sh
 
 redis-check-full: kernel
-	REDIS_SUITE=full $(S)/redis-tests.sh
+	REDIS_SUITE=full $(S)/redis-check.sh
 
 # Valkey on async fork (patches/valkey against the Valkey 9.1.2 release,
 # fork-async yes): Valkey's own suites for snapshots, AOF and replication
@@ -96,10 +96,10 @@ redis-check-full: kernel
 # a cgroup with memory.async_fork.  Hours in the TCG guest; valkey-check-quick
 # is the quick set of make redis-check on Valkey.
 valkey-check: kernel
-	STORE=valkey REDIS_SUITE=valkey $(S)/redis-tests.sh
+	STORE=valkey REDIS_SUITE=valkey $(S)/redis-check.sh
 
 valkey-check-quick: kernel
-	STORE=valkey $(S)/redis-tests.sh
+	STORE=valkey $(S)/redis-check.sh
 
 # Benchmarks, plain against async fork (fork latency, Redis request
 # latency around BGSAVE, small-process fork against the unpatched kernel),

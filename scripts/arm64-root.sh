@@ -5,7 +5,7 @@
 # made again only when the package list below changes.  It holds what the
 # tests run (Debian's redis-server and redis-tools, stress-ng, strace) and
 # the libraries and headers the mm kselftests are cross-built against
-# (scripts/build-selftests.sh with KARCH=arm64 uses it as the sysroot).
+# (scripts/selftests.sh with KARCH=arm64 uses it as the sysroot).
 #
 # ARM64_MIRROR: the Debian mirror (default http://deb.debian.org/debian).
 set -eu

@@ -4,7 +4,7 @@
 #
 #   1. builds what is missing: the patched kernel (build/linux), the
 #      unpatched one (tag 'base' of build/linux, in the git worktree
-#      build/linux-base, same config), tools/testing/bench/fault_bench.c;
+#      build/linux-base, same config), harness/bench/fault_bench.c;
 #   2. boots the unpatched and the patched kernel in turn, FAULTS_PAIRS
 #      times, each a 1-vCPU guest on an instruction clock (QEMU -icount,
 #      no KASLR, no address-space randomisation), so that the time of a
@@ -39,12 +39,12 @@ done
 
 if [ "$do_build" = 1 ]; then
 	"$S/deps.sh"
-	"$S/fetch-kernel.sh"
-	"$S/apply-series.sh"
-	"$S/build-kernel.sh"
+	"$S/kernel-source.sh"
+	"$S/series.sh"
+	"$S/kernel.sh"
 	KERNEL_REV=base kernel_worktree "$base_tree" "unpatched kernel (tag base)"
 	note "building the unpatched kernel (same config; 10+ minutes from scratch)"
-	KSRC=$base_tree KOUT=$base_tree "$S/build-kernel.sh"
+	KSRC=$base_tree KOUT=$base_tree "$S/kernel.sh"
 fi
 need_tool gcc make python3 git
 patched=$KOUT/arch/x86/boot/bzImage
@@ -60,7 +60,7 @@ kern_rev=$(git -C "$KSRC" rev-parse --short HEAD)
 tools=$BUILD/tools
 mkdir -p "$tools" "$work" "$results"
 "$S/series-id.sh" >"$results/meta.txt"
-make -s -C "$TOP/tools/testing" O="$tools" CC=gcc fault_bench
+make -s -C "$TOP/harness" O="$tools" CC=gcc fault_bench
 
 # session NAME BZIMAGE COMMANDS: one icount boot, its CSV in $work/NAME.
 session() {

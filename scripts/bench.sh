@@ -2,7 +2,7 @@
 # make bench: the benchmarks of async fork, side by side, with a report.
 #
 #   1. builds what is missing (packages, the patched kernel, the tools),
-#   2. boots the patched kernel once and runs tools/testing/bench/guest-bench.sh
+#   2. boots the patched kernel once and runs harness/guest/guest-bench.sh
 #      (small-process fork, fork latency, Redis latency during BGSAVE),
 #      then the arm64 guest (scripts/build-arm64-kernel.sh) for its fork
 #      latency,
@@ -22,7 +22,8 @@
 #                 its own floor and targets in the report.
 #                 The report is always rewritten; parts not run keep the
 #                 data of an earlier run.
-#   BENCH_BUILD   1 (default): run deps, fetch, apply, build scripts first;
+#   BENCH_BUILD   1 (default): run the build chain first (deps.sh,
+#                 kernel-source.sh, series.sh, kernel.sh, tools.sh);
 #                 0: use the kernels and packages as they are
 #   BENCH_MEM, BENCH_CPUS  guest size (default 12288 MiB, 2 vCPUs; both
 #                 sessions use the same)
@@ -35,7 +36,7 @@
 #   BENCH_QUIET_WAIT  seconds to wait for the host's load average to fall
 #                 below 1 before each session (default 300)
 #   BENCH_RESULTS where the report goes (default build/results/bench)
-#   Passed to the guest (defaults in tools/testing/bench/guest-bench.sh):
+#   Passed to the guest (defaults in harness/guest/guest-bench.sh):
 #   FORK_SIZES ("256 512 1024 2048 4096" MiB), FORK_REPS (5),
 #   FORK_SPARSE_GIB ("1024 16384": sparse reservations, GiB; empty for
 #   none), REDIS_MB
@@ -61,7 +62,8 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
-B=$TOP/tools/testing/bench
+B=$TOP/harness/bench
+G=$TOP/harness/guest
 parts=${BENCH_PARTS:-"fork redis small base arm64"}
 do_build=${BENCH_BUILD:-1}
 mem=${BENCH_MEM:-12288}
@@ -111,8 +113,8 @@ rerun=${rerun# }
 # guest-bench.sh's default configurations and valkey-plain valkey-async.
 # Set after the rerun command, which on this machine does the same.
 if [ -z "${REDIS_CONFIGS:-}" ] && [ -x "$BUILD/valkey/src/valkey-server" ]; then
-	REDIS_CONFIGS=$(sed -n 's/^REDIS_CONFIGS=\${REDIS_CONFIGS:-"\([^"]*\)"}$/\1/p' "$B/guest-bench.sh")
-	[ -n "$REDIS_CONFIGS" ] || die "no default REDIS_CONFIGS in $B/guest-bench.sh"
+	REDIS_CONFIGS=$(sed -n 's/^REDIS_CONFIGS=\${REDIS_CONFIGS:-"\([^"]*\)"}$/\1/p' "$G/guest-bench.sh")
+	[ -n "$REDIS_CONFIGS" ] || die "no default REDIS_CONFIGS in $G/guest-bench.sh"
 	REDIS_CONFIGS="$REDIS_CONFIGS valkey-plain valkey-async"
 	note "bench: build/valkey is there: REDIS_CONFIGS=\"$REDIS_CONFIGS\""
 fi
@@ -120,10 +122,10 @@ fi
 # ---- build ------------------------------------------------------------------
 if [ "$do_build" = 1 ]; then
 	"$S/deps.sh"
-	"$S/fetch-kernel.sh"
-	"$S/apply-series.sh"
-	"$S/build-kernel.sh"
-	"$S/build-tools.sh"
+	"$S/kernel-source.sh"
+	"$S/series.sh"
+	"$S/kernel.sh"
+	"$S/tools.sh"
 	if $run_arm64; then
 		"$S/deps.sh" arm64
 		"$S/arm64-root.sh"
@@ -134,17 +136,17 @@ fi
 command -v gnuplot >/dev/null 2>&1 || "$S/deps.sh" bench
 need_tool gcc make python3 gnuplot git
 
-# The benchmark programs (tools/testing/Makefile; quick, and nothing to do
-# when build-tools.sh has built them).
+# The benchmark programs (harness/Makefile; quick, and nothing to do
+# when tools.sh has built them).
 tools=$BUILD/tools
-make -s -C "$TOP/tools/testing" O="$tools" CC=gcc fork_bench small_fork redis_latency
+make -s -C "$TOP/harness" O="$tools" CC=gcc fork_bench small_fork redis_latency
 arm64_tools=$BUILD/bench-arm64/tools
 arm64_kernel=$BUILD/linux-arm64/arch/arm64/boot/Image
 if $run_arm64; then
 	need_tool aarch64-linux-gnu-gcc
 	[ -f "$arm64_kernel" ] ||
 		die "no arm64 kernel in ${arm64_kernel%/arch/*} (run with BENCH_BUILD=1, or scripts/build-arm64-kernel.sh)"
-	make -s -C "$TOP/tools/testing" O="$arm64_tools" CC=aarch64-linux-gnu-gcc fork_bench
+	make -s -C "$TOP/harness" O="$arm64_tools" CC=aarch64-linux-gnu-gcc fork_bench
 fi
 
 # wait_quiet: the load average still counts a build that just ended (it
@@ -194,7 +196,7 @@ guest_session() {
 	t0=$SECONDS
 	GUEST_ARCH=$garch GUEST_ICOUNT=$icount "$S/run-guest.sh" -m "$gmem" -c "$gcpus" -t "$timeout_s" \
 		-k "$kernel" -o "$out" ${args:+-a "$args"} -- \
-		"BENCH_PARTS='$gparts' BENCH_LABEL=$label BENCH_SERIES='${series% }'$env $B/guest-bench.sh" ||
+		"BENCH_PARTS='$gparts' BENCH_LABEL=$label BENCH_SERIES='${series% }'$env $G/guest-bench.sh" ||
 		die "the $name guest session failed (console: $out/console.log)"
 	# The facts the report gives with the numbers: the guest's
 	# accelerator, how long the session took, the host's own fork.
@@ -225,7 +227,7 @@ if $run_base; then
 	if [ "$do_build" = 1 ]; then
 		KERNEL_REV=base kernel_worktree "$base_tree" "unpatched kernel (tag base)"
 		note "building the unpatched kernel (same config; 10+ minutes from scratch)"
-		KSRC=$base_tree KOUT=$base_tree "$S/build-kernel.sh"
+		KSRC=$base_tree KOUT=$base_tree "$S/kernel.sh"
 	fi
 	[ -f "$base_tree/arch/x86/boot/bzImage" ] ||
 		die "no unpatched kernel in $base_tree (run with BENCH_BUILD=1)"

@@ -13,5 +13,5 @@ set -eu
 tree=${ARM64_TREE:-$BUILD/linux-arm64}
 kernel_worktree "$tree" "arm64 kernel"
 
-KARCH=arm64 KSRC=$tree KOUT=$tree "$SCRIPT_DIR/build-kernel.sh" "$@"
+KARCH=arm64 KSRC=$tree KOUT=$tree "$SCRIPT_DIR/kernel.sh" "$@"
 echo "$tree/arch/arm64/boot/Image"

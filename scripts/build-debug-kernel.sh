@@ -9,5 +9,5 @@ set -eu
 dbg=$BUILD/linux-debug
 kernel_worktree "$dbg" "debug kernel"
 
-KSRC=$dbg KOUT=$dbg "$SCRIPT_DIR/build-kernel.sh" "$TOP/kernel-config/debug.config"
+KSRC=$dbg KOUT=$dbg "$SCRIPT_DIR/kernel.sh" "$TOP/kernel-config/debug.config"
 echo "$dbg/arch/x86/boot/bzImage"

@@ -29,7 +29,8 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
-T=$TOP/tools/testing
+T=$TOP/harness
+G=$TOP/harness/guest
 items=${ARM64_MM_ITEMS:-$MM_QUICK}
 tmo=${ARM64_TIMEOUT:-5400}
 redis_mb=${ARM64_REDIS_MB:-256}
@@ -45,14 +46,14 @@ for v in ARM64_TIMEOUT ARM64_REDIS_MB ARM64_REDIS_ROUNDS TORTURE_SECONDS; do
 done
 
 "$S/deps.sh" arm64
-"$S/fetch-kernel.sh"
-"$S/apply-series.sh"
+"$S/kernel-source.sh"
+"$S/series.sh"
 "$S/arm64-root.sh"
 # shellcheck disable=SC2086 # no fragment or one
 kernel=$(ARM64_TREE=$tree "$S/build-arm64-kernel.sh" $frags | tail -n 1)
 [ -f "$kernel" ] || die "arm64 kernel not built"
-ARM64_TREE=$tree KARCH=arm64 "$S/build-selftests.sh"
-KARCH=arm64 "$S/build-tools.sh"
+ARM64_TREE=$tree KARCH=arm64 "$S/selftests.sh"
+KARCH=arm64 "$S/tools.sh"
 grep -q '^CONFIG_ASYNC_FORK=y' "$tree/.config" ||
 	die "the arm64 kernel has no CONFIG_ASYNC_FORK (does the series enable arm64?)"
 
@@ -77,7 +78,7 @@ mm() {
 	note "arm64 guest: mm kselftests with vm.async_fork=$mode: $its"
 	guest_tap -T mm.tap "mm kselftests (arm64, vm.async_fork=$mode)" "$out" \
 		-k "$kernel" -m 8192 -a "$hugepages" -t "$tmo" -- \
-		"KSELFTEST_DIR=$ksdir ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$its' $T/guest-mm-tests.sh"
+		"KSELFTEST_DIR=$ksdir ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$its' $G/guest-mm-tests.sh"
 	sed -E "s/^((# )*)(not ok|ok) ([0-9]+) /\1\3 \4 [arm64 async_fork=$mode] /" "$out/mm.tap" >"$out/mm-named.tap"
 	taps="$taps $out/mm-named.tap"
 }
@@ -89,7 +90,7 @@ if [ "$variant" = debug ]; then
 	note "arm64 guest, debug kernel: snapshot torture"
 	guest_tap -T "snapshot-torture.tap=$results/torture.tap" "snapshot torture (arm64, debug)" \
 		"$results/torture" -k "$kernel" -m 4096 -t "$tmo" -- \
-		"SNAPSHOT_TORTURE=$tools/snapshot_torture TORTURE_SECONDS=${TORTURE_SECONDS:-300} TORTURE_SIZE_MB=256 TORTURE_THREADS=4 $T/snapshot-torture/snapshot-torture.sh"
+		"SNAPSHOT_TORTURE=$tools/snapshot_torture TORTURE_SECONDS=${TORTURE_SECONDS:-300} TORTURE_SIZE_MB=256 TORTURE_THREADS=4 $G/snapshot-torture.sh"
 	# shellcheck disable=SC2086
 	python3 "$T/tap-summary.py" $taps "$results/torture.tap"
 	exit
@@ -104,8 +105,8 @@ mm mm-2 2 "$items"
 note "arm64 guest: launcher test and Redis snapshots under async-fork-run"
 guest_tap -N "launcher.tap=$results/launcher.tap" -N "redis-consistency.tap=$results/redis-consistency.tap" \
 	"arm64 apps" "$results/apps" -k "$kernel" -m 4096 -t "$tmo" -- \
-	"ASYNC_FORK_RUN=$tools/async-fork-run STATIC_FORK_TEST=$tools/static-fork-test $T/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; \
-	 DATASET_MB=$redis_mb ROUNDS=$redis_rounds REDIS_SERVER=/usr/bin/redis-server LAUNCHER=$tools/async-fork-run $T/redis-consistency.sh"
+	"ASYNC_FORK_RUN=$tools/async-fork-run STATIC_FORK_TEST=$tools/static-fork-test $G/launcher-test.sh | tee \$GUEST_OUT/launcher.tap; \
+	 DATASET_MB=$redis_mb ROUNDS=$redis_rounds REDIS_SERVER=/usr/bin/redis-server LAUNCHER=$tools/async-fork-run $G/redis-consistency.sh"
 taps="$taps $results/launcher.tap $results/redis-consistency.tap"
 
 # shellcheck disable=SC2086

@@ -10,7 +10,7 @@
 #   3. fault injection aimed at mm/async_fork.c during async forks of a
 #      256 MiB process (children complete or die, parent intact, no leaks);
 #   4. the snapshot torture program;
-#   5. the sync points removed one at a time (tools/testing/sync-sites):
+#   5. the sync points removed one at a time (harness/sync-sites):
 #      CONFIG_DEBUG_ASYNC_FORK must count a change under a pending PMD in
 #      the tests that exercise each, and none with all of them in place.
 # Any KASAN, lockdep, BUG, WARNING or "bad pmd" report fails the guest run
@@ -23,7 +23,7 @@
 # run in the order given),
 # DEBUG_MM_ITEMS (run_vmtests.sh categories; default: all that run here),
 # STRESS_SECS, FI_ROUNDS, TORTURE_SECONDS, TORTURE_SIZE_MB, TORTURE_THREADS
-# (see the scripts under tools/testing), DEBUG_TIMEOUT (per guest run,
+# (see the scripts under harness/guest), DEBUG_TIMEOUT (per guest run,
 # default 10800 s), DEBUG_MM_JOBS (1: the two mm guests one after the
 # other; 2: side by side; default 2 on a host with more than one CPU and
 # 18 GiB available).
@@ -31,7 +31,8 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
-T=$TOP/tools/testing
+T=$TOP/harness
+G=$TOP/harness/guest
 parts=${DEBUG_PARTS:-mm stress fault torture sites}
 items=${DEBUG_MM_ITEMS:-$MM_FULL}
 tmo=${DEBUG_TIMEOUT:-10800}
@@ -55,11 +56,11 @@ fi
 case $mm_jobs in 1 | 2) ;; *) die "DEBUG_MM_JOBS must be 1 or 2, not '$mm_jobs'" ;; esac
 
 # make check-debug has done these (the Makefile's prerequisites).
-build_prereqs deps.sh fetch-kernel.sh apply-series.sh
+build_prereqs deps.sh kernel-source.sh series.sh
 kernel=$("$S/build-debug-kernel.sh" | tail -n 1)
 [ -f "$kernel" ] || die "debug kernel not built"
-"$S/build-selftests.sh"
-"$S/build-tools.sh"
+"$S/selftests.sh"
+"$S/tools.sh"
 
 # A TCG guest on a loaded host starves its vCPUs for seconds: RCU's
 # grace-period-start check (PROVE_RCU) then warns during boot, before any
@@ -91,7 +92,7 @@ for part in $parts; do
 			# The kselftest runner kills run_vmtests.sh after
 			# KSELFTEST_TIMEOUT: on the debug kernel it takes about
 			# an hour, so leave it the guest's time but the boot.
-			cmd="KSELFTEST_TIMEOUT=$((tmo - 600)) ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$items' $T/guest-mm-tests.sh"
+			cmd="KSELFTEST_TIMEOUT=$((tmo - 600)) ASYNC_FORK_MODE=$mode VM_SELFTEST_ITEMS='$items' $G/guest-mm-tests.sh"
 			if [ "$mm_jobs" = 2 ]; then
 				guest "mm-$mode" 8192 "$cmd" &
 			else
@@ -105,7 +106,7 @@ for part in $parts; do
 		taps="$taps $results/mm-compare.tap"
 		;;
 	stress)
-		guest stress 2048 "STRESS_SECS=${STRESS_SECS:-60} $T/stress/stress.sh"
+		guest stress 2048 "STRESS_SECS=${STRESS_SECS:-60} $G/stress.sh"
 		taps="$taps $results/stress.tap"
 		;;
 	fault)
@@ -116,12 +117,12 @@ for part in $parts; do
 			die "no mm/async_fork.o symbols in the debug kernel's System.map"
 		# shellcheck disable=SC2086
 		set -- $range
-		guest fault 2048 "FI_START=$1 FI_END=$2 FI_ROUNDS=${FI_ROUNDS:-40} $T/fault-inject/fault-inject.sh"
+		guest fault 2048 "FI_START=$1 FI_END=$2 FI_ROUNDS=${FI_ROUNDS:-40} $G/fault-inject.sh"
 		taps="$taps $results/fault.tap"
 		;;
 	sites)
 		# Each sync point removed in turn: the debug check must see it
-		# (tools/testing/sync-sites/sites.txt).  Its WARNING, and those
+		# (harness/sync-sites/sites.txt).  Its WARNING, and those
 		# of mm/async_fork.c's own assertions that a broken sync point
 		# trips, are expected here, and only here.
 		while read -r site _; do
@@ -131,11 +132,11 @@ for part in $parts; do
 				die "sync site '$site' is no function of the debug kernel (System.map): update $T/sync-sites/sites.txt"
 		done <"$T/sync-sites/sites.txt"
 		GUEST_EXPECTED_REPORTS='WARNING: .* at mm/async_fork\.c:[0-9]+ ' \
-			guest sites 8192 "$T/sync-sites/sync-sites.sh"
+			guest sites 8192 "$G/sync-sites.sh"
 		taps="$taps $results/sites.tap"
 		;;
 	torture)
-		guest torture 4096 "TORTURE_SECONDS=${TORTURE_SECONDS:-300} TORTURE_SIZE_MB=${TORTURE_SIZE_MB:-256} TORTURE_THREADS=${TORTURE_THREADS:-4} $T/snapshot-torture/snapshot-torture.sh"
+		guest torture 4096 "TORTURE_SECONDS=${TORTURE_SECONDS:-300} TORTURE_SIZE_MB=${TORTURE_SIZE_MB:-256} TORTURE_THREADS=${TORTURE_THREADS:-4} $G/snapshot-torture.sh"
 		taps="$taps $results/torture.tap"
 		;;
 	*) die "unknown part '$part' in DEBUG_PARTS (mm stress fault torture sites)" ;;

@@ -9,7 +9,7 @@
 # build/linux-debug).  Then boots it twice, as it is (Debian's voluntary
 # preemption) and with preempt=full, and runs in each: the async_fork and
 # async_fork_prctl kselftests with vm.async_fork=1 and =2, the launcher
-# test, and the quick Redis checks (scripts/redis-tests.sh).  Records
+# test, and the quick Redis checks (scripts/redis-check.sh).  Records
 # uname -a, /proc/cmdline and the preemption mode of each boot; prints the
 # build and run times; ends with "N passed, N failed, N skipped".
 #
@@ -22,14 +22,15 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 S=$TOP/scripts
-T=$TOP/tools/testing
+T=$TOP/harness
+G=$TOP/harness/guest
 tree=$BUILD/linux-distro
 t_start=$(date +%s)
 since() { echo $(($(date +%s) - $1)); }
 mins() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 
 # make check-distro has done these (the Makefile's prerequisites).
-build_prereqs deps.sh fetch-kernel.sh apply-series.sh
+build_prereqs deps.sh kernel-source.sh series.sh
 
 # The config first: fails here, before any build, when an option the
 # guest needs or CONFIG_ASYNC_FORK is dropped.
@@ -53,8 +54,8 @@ kimg=$tree/arch/x86/boot/bzImage
 krel=$(cat "$tree/include/config/kernel.release")
 note "kernel: $kimg ($krel), built in $(mins "$t_build")"
 
-"$S/build-selftests.sh"
-"$S/build-tools.sh"
+"$S/selftests.sh"
+"$S/tools.sh"
 
 results=$BUILD/test-results/distro
 rm -rf "$results"
@@ -109,11 +110,11 @@ out=\$GUEST_OUT
 for mode in 1 2; do
 	mkdir -p "\$out/mm-\$mode"
 	GUEST_OUT=\$out/mm-\$mode ASYNC_FORK_MODE=\$mode VM_SELFTEST_ITEMS=async_fork \\
-		KSELFTEST_DIR=$(printf %q "$BUILD/kselftest") $(printf %q "$T/guest-mm-tests.sh")
+		KSELFTEST_DIR=$(printf %q "$BUILD/kselftest") $(printf %q "$G/guest-mm-tests.sh")
 done
 ASYNC_FORK_RUN=$(printf %q "$BUILD/tools/async-fork-run") \\
 	STATIC_FORK_TEST=$(printf %q "$BUILD/tools/static-fork-test") \\
-	$(printf %q "$T/launcher-test.sh") | tee "\$out/launcher.tap"
+	$(printf %q "$G/launcher-test.sh") | tee "\$out/launcher.tap"
 EOF
 	note "distro kernel in the guest ($variant${args:+: $args}): uname, preemption mode, async_fork kselftests with vm.async_fork=1 and =2, launcher test"
 	t=$(date +%s)
@@ -161,7 +162,7 @@ EOF
 	if [ "${REDIS_CHECK:-yes}" != no ]; then
 		t=$(date +%s)
 		REDIS_SUITE=quick REDIS_SUMMARY=no REDIS_RESULTS=$out/redis \
-			REDIS_KERNEL=$kimg REDIS_KERNEL_ARGS=$args "$S/redis-tests.sh" || true
+			REDIS_KERNEL=$kimg REDIS_KERNEL_ARGS=$args "$S/redis-check.sh" || true
 		t_redis=$(since "$t")
 		found=no
 		for f in "$out"/redis/*.tap; do
@@ -171,7 +172,7 @@ EOF
 			taps="$taps $out/redis-$(basename "$f")"
 		done
 		if [ $found = no ]; then
-			echo "not ok 1 [distro $variant] redis checks: scripts/redis-tests.sh stopped before any test (see above)" >"$out/redis.tap"
+			echo "not ok 1 [distro $variant] redis checks: scripts/redis-check.sh stopped before any test (see above)" >"$out/redis.tap"
 			taps="$taps $out/redis.tap"
 		fi
 	fi

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The main job (make demo): install what is missing, fetch and patch the
-# kernel, build it, boot it and run tools/testing/redis-demo.sh in the
+# kernel, build it, boot it and run harness/guest/redis-demo.sh in the
 # guest: Redis BGSAVE with plain fork and with async fork, fork latency,
 # BGSAVE duration and a check that every snapshot is the dataset at the
 # fork.  Prints the table at the end; the CSV stays in build/demo.
@@ -19,7 +19,7 @@ for v in "$dataset" "$rounds" "$timeout_s"; do
 done
 
 # make demo has built the kernel (the Makefile's prerequisites).
-build_prereqs deps.sh fetch-kernel.sh apply-series.sh build-kernel.sh
+build_prereqs deps.sh kernel-source.sh series.sh kernel.sh
 
 out=$BUILD/demo
 mkdir -p "$out"
@@ -27,7 +27,7 @@ rm -f "$out/redis-demo.csv" "$out/redis-demo.txt"
 note "Redis demo in the guest: DATASET_MB=$dataset ROUNDS=$rounds (TCG is slow; this takes a while)"
 rc=0
 "$S/run-guest.sh" -m 4096 -t "$timeout_s" -o "$out" -- \
-	"DATASET_MB=$dataset ROUNDS=$rounds $TOP/tools/testing/redis-demo.sh" || rc=$?
+	"DATASET_MB=$dataset ROUNDS=$rounds $TOP/harness/guest/redis-demo.sh" || rc=$?
 
 echo
 if [ -s "$out/redis-demo.txt" ]; then

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Export base..HEAD of build/linux into patches/linux/, with a cover letter
 # (0000-cover-letter.patch) made from patches/cover-letter.txt, ending in a
-# base-commit: line that names the tag base (scripts/fetch-kernel.sh makes
+# base-commit: line that names the tag base (scripts/kernel-source.sh makes
 # the same commit from the same package on every machine).
 set -eu
 . "$(dirname "$0")/lib.sh"

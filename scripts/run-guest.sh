@@ -55,7 +55,7 @@ shift $((OPTIND - 1))
 
 qemu="qemu-system-x86_64"
 rootdir=/
-init=$TOP/scripts/guest-init.sh
+init=$TOP/harness/guest/guest-init.sh
 if [ "$garch" = arm64 ]; then
 	qemu="qemu-system-aarch64"
 	rootdir=$BUILD/arm64-root
@@ -63,8 +63,8 @@ if [ "$garch" = arm64 ]; then
 	# The root is the guest's own, not the host's: it gets the current
 	# init script at each boot.
 	init=/sbin/async-fork-guest-init
-	cmp -s "$TOP/scripts/guest-init.sh" "$rootdir$init" ||
-		install -m 755 "$TOP/scripts/guest-init.sh" "$rootdir$init"
+	cmp -s "$TOP/harness/guest/guest-init.sh" "$rootdir$init" ||
+		install -m 755 "$TOP/harness/guest/guest-init.sh" "$rootdir$init"
 fi
 need_tool "$qemu" timeout
 [ -f "$kernel" ] || die "kernel image $kernel not found (run: make kernel, or for arm64 scripts/build-arm64-kernel.sh)"

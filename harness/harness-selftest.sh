@@ -1,0 +1,34 @@
+#!/bin/bash
+# Checks that the guest runner reports failure: a command that fails, a
+# guest that panics, and a guest that hangs must each make run-guest.sh exit
+# non-zero; a command that succeeds must make it exit 0.  TAP on stdout.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$top/build/harness-selftest}
+run=$top/scripts/run-guest.sh
+n=0
+fails=0
+
+check() {
+	local want=$1 limit=$2 name=$3
+	shift 3
+	n=$((n + 1))
+	local rc=0
+	"$run" -q -m 512 -t "$limit" -o "$out/$n" -- "$@" >"$out/$n.log" 2>&1 || rc=$?
+	if { [ "$want" = pass ] && [ "$rc" = 0 ]; } || { [ "$want" = fail ] && [ "$rc" != 0 ]; }; then
+		echo "# ok $n $name"
+	else
+		echo "# not ok $n $name # exit=$rc"
+		tail -n 20 "$out/$n.log" | sed 's/^/# # /'
+		fails=$((fails + 1))
+	fi
+}
+
+mkdir -p "$out"
+echo "TAP version 13"
+check pass 120 "harness: a passing command passes" "true"
+check fail 120 "harness: a failing command fails" "exit 3"
+check fail 120 "harness: a guest panic fails" "echo c >/proc/sysrq-trigger"
+check fail 25 "harness: a guest that hangs fails at the time limit" "sleep 1000"
+echo "# 1..$n"
+[ "$fails" = 0 ] && echo "ok 1 harness" || echo "not ok 1 harness"
