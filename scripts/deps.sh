@@ -12,9 +12,11 @@
 #   bench   gnuplot for the plots of make bench (also in base)
 #   deb     base and what make bindeb-pkg needs (make deb)
 #   arm64   base and what the arm64 guest needs (make check-arm64)
+#   systemd base and what makes the systemd guest's root (make
+#           check-systemd)
 #   make    make alone (.ci/run, before there is a make to run)
 #
-# The groups add up; only base, deb and arm64 bring base.
+# The groups add up; only base, deb, arm64 and systemd bring base.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -45,11 +47,14 @@ for group in "$@"; do
 	# The arm64 guest (make check-arm64): the cross compiler, the
 	# emulator, and what makes its Debian root (scripts/arm64-root.sh).
 	arm64) PKGS="$PKGS gcc-aarch64-linux-gnu qemu-system-arm qemu-user-static debootstrap" ;;
+	# The systemd guest (make check-systemd): its x86-64 Debian root
+	# (scripts/guest-root.sh x86_64), made natively.
+	systemd) PKGS="$PKGS debootstrap" ;;
 	make) PKGS="$PKGS make" ;;
-	*) die "usage: deps.sh [base] [redis] [valkey] [bench] [deb] [arm64] [make]" ;;
+	*) die "usage: deps.sh [base] [redis] [valkey] [bench] [deb] [arm64] [systemd] [make]" ;;
 	esac
 	case $group in
-	base | deb | arm64)
+	base | deb | arm64 | systemd)
 		PKGS="$PKGS $BASE"
 		with_kpkg=true
 		;;
