@@ -17,6 +17,18 @@
 # GUEST_CPU names its CPU model (default max,pauth-impdef=on; neoverse-n1
 # is one without FEAT_TLBIRANGE).
 #
+# GUEST_ROOT=DIR boots a root file system of its own (a Debian root of
+# scripts/guest-root.sh) instead of the host's (or arm64's).  The guest's
+# init script is copied into it at each boot.
+#
+# GUEST_INIT=systemd boots GUEST_ROOT's systemd as PID 1
+# (init=/lib/systemd/systemd; GUEST_ROOT defaults to build/x86-root, made by
+# scripts/guest-root.sh x86_64), with the root read-write, instead of
+# guest-init.sh: the unit harness/guest/systemd/async-fork-guest.service,
+# installed into the root at each boot and started by systemd.wants= on the
+# kernel command line, runs the command once the boot has finished, the
+# way guest-init.sh does, and powers the guest off with systemctl.
+#
 # The run fails (exit 1, console tail shown) when the guest panics, oopses,
 # prints a kernel WARNING/BUG/lockdep/KASAN report, or does not finish in
 # TIMEOUT_S seconds.  GUEST_EXPECTED_REPORTS, an extended regular
@@ -56,15 +68,47 @@ shift $((OPTIND - 1))
 qemu="qemu-system-x86_64"
 rootdir=/
 init=$TOP/harness/guest/guest-init.sh
+rootmode=ro
+append_init=""
 if [ "$garch" = arm64 ]; then
 	qemu="qemu-system-aarch64"
 	rootdir=$BUILD/arm64-root
-	[ -x "$rootdir/bin/bash" ] || die "no arm64 root in $rootdir (run: scripts/arm64-root.sh)"
+fi
+[ "${GUEST_INIT:-}" != systemd ] || [ "$garch" != x86_64 ] || rootdir=$BUILD/x86-root
+rootdir=${GUEST_ROOT:-$rootdir}
+[ "$rootdir" = / ] || [ -x "$rootdir/bin/bash" ] ||
+	die "no guest root in $rootdir (run: scripts/guest-root.sh ${garch})"
+rootdir=$(cd "$rootdir" && pwd)
+
+# install_new SRC DEST MODE: copy SRC into the guest's root unless the
+# same file is there.
+install_new() {
+	cmp -s "$1" "$2" || install -D -m "$3" "$1" "$2"
+}
+
+case ${GUEST_INIT:-} in
+"") ;;
+systemd)
+	[ "$rootdir" != / ] || die "GUEST_INIT=systemd needs GUEST_ROOT, a root of the guest's own"
+	[ -x "$rootdir/lib/systemd/systemd" ] ||
+		die "no systemd in $rootdir (run: scripts/guest-root.sh x86_64)"
+	init=/lib/systemd/systemd
+	rootmode=rw
+	install_new "$TOP/harness/guest/systemd/async-fork-guest.service" \
+		"$rootdir/etc/systemd/system/async-fork-guest.service" 644
+	install_new "$TOP/harness/guest/systemd/async-fork-guest-run" \
+		"$rootdir/usr/local/sbin/async-fork-guest-run" 755
+	install_new "$TOP/harness/guest/systemd/journald.conf" \
+		"$rootdir/etc/systemd/journald.conf.d/async-fork-guest.conf" 644
+	append_init="systemd.wants=async-fork-guest.service"
+	;;
+*) die "GUEST_INIT must be empty or systemd, not '$GUEST_INIT'" ;;
+esac
+if [ "$rootdir" != / ] && [ -z "${GUEST_INIT:-}" ]; then
 	# The root is the guest's own, not the host's: it gets the current
 	# init script at each boot.
 	init=/sbin/async-fork-guest-init
-	cmp -s "$TOP/harness/guest/guest-init.sh" "$rootdir$init" ||
-		install -m 755 "$TOP/harness/guest/guest-init.sh" "$rootdir$init"
+	install_new "$TOP/harness/guest/guest-init.sh" "$rootdir$init" 755
 fi
 need_tool "$qemu" timeout
 [ -f "$kernel" ] || die "kernel image $kernel not found (run: make kernel, or for arm64 scripts/build-arm64-kernel.sh)"
@@ -111,9 +155,11 @@ if [ "$garch" = arm64 ]; then
 	platform=""
 fi
 
+rootro=on
+[ "$rootmode" = ro ] || rootro=off
 append="$console root=hostroot rootfstype=9p"
-append="$append rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose ro"
-append="$append init=$init panic=-1 oops=panic printk.time=1"
+append="$append rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose $rootmode"
+append="$append init=$init $append_init panic=-1 oops=panic printk.time=1"
 append="$append loglevel=5 $platform no_hash_pointers $extra"
 
 # shellcheck disable=SC2086
@@ -121,7 +167,7 @@ set -- "$qemu" $accel $cpu_model -smp "$cpus" -m "$mem" \
 	-kernel "$kernel" -append "$append" \
 	-display none -monitor none -serial "file:$log" -no-reboot \
 	-nodefaults -device virtio-rng-pci \
-	-virtfs "local,path=$rootdir,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+	-virtfs "local,path=$rootdir,mount_tag=hostroot,security_model=none,readonly=$rootro,multidevs=remap" \
 	-virtfs "local,path=$out,mount_tag=xfer,security_model=none,multidevs=remap" \
 	-virtfs "local,path=$TOP,mount_tag=project,security_model=none,readonly=on,multidevs=remap"
 
