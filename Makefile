@@ -8,7 +8,7 @@
 
 S := scripts
 
-.PHONY: all deps kernel-source series kernel selftests tools check check-full check-debug check-distro check-arm64 check-arm64-debug deb redis-check redis-check-full valkey-check valkey-check-quick demo \
+.PHONY: all deps kernel-source series kernel selftests tools check check-full check-debug check-distro check-arm64 check-arm64-debug check-systemd deb redis-check redis-check-full valkey-check valkey-check-quick demo \
 	bench bench-fork bench-faults export-series boot clean distclean
 
 all: kernel
@@ -68,6 +68,15 @@ check-arm64:
 # the async_fork kselftests with every fork async, the snapshot torture.
 check-arm64-debug:
 	ARM64_KERNEL=debug $(S)/check-arm64.sh
+
+# The systemd drop-in tools/systemd/async-fork-cgroup.conf under a running
+# systemd: Debian 12's systemd as PID 1 of a guest whose root is an x86-64
+# Debian made with debootstrap (cached in build/x86-root), the drop-in
+# installed on Debian's redis-server.service as its header says (AsyncFork:
+# cgroup, memory.async_fork 1, an async BGSAVE fork), then removed (a plain
+# fork).  Not part of make check: the root needs the Debian mirror.
+check-systemd: kernel
+	PREREQS_DONE=1 $(S)/systemd-check.sh
 
 # Debian packages for a real machine: Debian's config with all its modules
 # plus CONFIG_ASYNC_FORK=y, built with bindeb-pkg in build/linux-deb; the
