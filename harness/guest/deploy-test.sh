@@ -38,17 +38,8 @@ dropin=$top/tools/systemd/async-fork-cgroup.conf
 unit_cg=
 name=async-fork-test-$$
 
-failed=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n $1"; failed=1; }
-skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
-diag() { sed 's/^/# /'; }
-
-counter() {
-	awk '$1 == "async_fork" { print $2; found = 1 } END { exit !found }' \
-		/proc/vmstat 2>/dev/null
-}
+# shellcheck source=harness/guest/tap.sh
+. "$here/tap.sh"
 
 sysctl_saved=
 cleanup() {
@@ -129,10 +120,10 @@ bundle() {
 # async_fork counter's change) and word (the AsyncFork: line's value).
 run_container() {
 	local before after
-	before=$(counter)
+	before=$(async_fork_counter)
 	out=$(cd "$work" && "$runc" run "$name" </dev/null 2>&1)
 	rc=$?
-	after=$(counter)
+	after=$(async_fork_counter)
 	delta=$((after - before))
 	word=$(printf '%s\n' "$out" | awk '$1 == "AsyncFork:" { print $2 }')
 	printf '%s\n' "$out" | diag

@@ -20,20 +20,9 @@ prog=${STATIC_FORK_TEST:-$top/build/tools/static-fork-test}
 nr_forks=${STATIC_FORK_FORKS:-3}
 sysctl=/proc/sys/vm/async_fork
 
-failed=0
 sysctl_saved=
-
-# ok NUMBER DESCRIPTION / not_ok NUMBER DESCRIPTION / skip NUMBER DESCRIPTION REASON
-ok() { echo "ok $1 $2"; }
-not_ok() { echo "not ok $1 $2"; failed=1; }
-skip() { echo "ok $1 $2 # SKIP $3"; }
-diag() { sed 's/^/# /'; }
-
-# The async_fork counter from /proc/vmstat, or nothing if there is none.
-counter() {
-	awk '$1 == "async_fork" { print $2; found = 1 } END { exit !found }' \
-		/proc/vmstat 2>/dev/null
-}
+# shellcheck source=harness/guest/tap.sh
+. "$here/tap.sh"
 
 cg=
 restore_sysctl() {
@@ -71,55 +60,55 @@ echo "# vm.async_fork: ${sysctl_now:-(missing)}"
 
 # 1 and 2: the program under the launcher.
 desc1="static program under async-fork-run forks correctly"
-before=$(counter)
+before=$(async_fork_counter)
 out=$("$run" "$prog" 2>&1)
 rc=$?
-after=$(counter)
+after=$(async_fork_counter)
 printf '%s\n' "$out" | diag
 if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q "all snapshots correct"; then
-	ok 1 "$desc1"
+	ok "$desc1"
 else
 	echo "# exit status $rc"
-	not_ok 1 "$desc1"
+	not_ok "$desc1"
 fi
 
 if [ -z "$before" ] || [ -z "$after" ]; then
-	not_ok 2 "its forks were async (no async_fork counter in /proc/vmstat)"
+	not_ok "its forks were async (no async_fork counter in /proc/vmstat)"
 else
 	delta=$((after - before))
 	desc2="its forks were async (async_fork +$delta)"
 	if [ "$sysctl_now" = 0 ]; then
-		skip 2 "$desc2" "vm.async_fork is 0 and cannot be changed"
+		skip "$desc2" "vm.async_fork is 0 and cannot be changed"
 	elif [ $rc -eq 0 ] && [ $delta -ge "$nr_forks" ]; then
-		ok 2 "$desc2"
+		ok "$desc2"
 	else
 		echo "# expected at least $nr_forks async forks"
-		not_ok 2 "$desc2"
+		not_ok "$desc2"
 	fi
 fi
 
 # 3: the same program on its own.
 desc3="the same program without the launcher does not fork async"
 if [ "$sysctl_now" != 1 ]; then
-	skip 3 "$desc3" "vm.async_fork is ${sysctl_now:-missing}, not 1"
+	skip "$desc3" "vm.async_fork is ${sysctl_now:-missing}, not 1"
 else
-	before=$(counter)
+	before=$(async_fork_counter)
 	out=$("$prog" 2>&1)
 	rc=$?
-	after=$(counter)
+	after=$(async_fork_counter)
 	printf '%s\n' "$out" | diag
 	if [ -z "$before" ] || [ -z "$after" ]; then
 		echo "# no async_fork counter in /proc/vmstat"
-		not_ok 3 "$desc3"
+		not_ok "$desc3"
 	elif [ $rc -ne 0 ]; then
 		echo "# exit status $rc"
-		not_ok 3 "$desc3"
+		not_ok "$desc3"
 	elif [ $((after - before)) -ne 0 ]; then
 		echo "# async_fork +$((after - before)), expected +0"
-		not_ok 3 "$desc3"
+		not_ok "$desc3"
 	else
 		echo "# async_fork +0"
-		ok 3 "$desc3"
+		ok "$desc3"
 	fi
 fi
 
@@ -129,10 +118,10 @@ out=$("$run" 2>&1 >/dev/null)
 rc=$?
 printf '%s\n' "$out" | head -n 2 | diag
 if [ $rc -eq 2 ] && printf '%s\n' "$out" | grep -q "^usage: "; then
-	ok 4 "$desc4"
+	ok "$desc4"
 else
 	echo "# exit status $rc, expected 2 and a usage message on stderr"
-	not_ok 4 "$desc4"
+	not_ok "$desc4"
 fi
 
 # 5: a program that does not exist.
@@ -142,10 +131,10 @@ out=$("$run" "$missing" 2>&1 >/dev/null)
 rc=$?
 printf '%s\n' "$out" | diag
 if [ $rc -eq 127 ] && printf '%s\n' "$out" | grep -qF "async-fork-run: $missing: "; then
-	ok 5 "$desc5"
+	ok "$desc5"
 else
 	echo "# exit status $rc, expected 127 and \"async-fork-run: $missing: ...\""
-	not_ok 5 "$desc5"
+	not_ok "$desc5"
 fi
 
 # 6: --never with --once or --strict makes no sense.
@@ -155,21 +144,21 @@ out=$("$run" --never --once "$prog" 2>&1 >/dev/null) || rc1=$?
 "$run" --strict --never "$prog" >/dev/null 2>&1 || rc2=$?
 printf '%s\n' "$out" | head -n 1 | diag
 if [ $rc1 -eq 2 ] && [ $rc2 -eq 2 ] && printf '%s\n' "$out" | grep -q -- "--never"; then
-	ok 6 "$desc6"
+	ok "$desc6"
 else
 	echo "# exit status $rc1 and $rc2, expected 2 and a message naming --never"
-	not_ok 6 "$desc6"
+	not_ok "$desc6"
 fi
 
 # in_cgroup CMD...: run CMD in $cg, as a service manager starts a service;
 # sets out, rc and delta (the async_fork counter's change).
 in_cgroup() {
 	local before after
-	before=$(counter)
+	before=$(async_fork_counter)
 	# shellcheck disable=SC2016 # the inner shell's $$ and $1
 	out=$(sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$cg" "$@" 2>&1)
 	rc=$?
-	after=$(counter)
+	after=$(async_fork_counter)
 	delta=$((after - before))
 	printf '%s\n' "$out" | diag
 }
@@ -194,24 +183,24 @@ else
 	fi
 fi
 if [ -n "$why" ]; then
-	skip 7 "$desc7" "$why"
-	skip 8 "$desc8" "$why"
+	skip "$desc7" "$why"
+	skip "$desc8" "$why"
 else
 	in_cgroup "$prog"
 	if [ $rc -eq 0 ] && [ $delta -ge "$nr_forks" ] &&
 		printf '%s\n' "$out" | grep -q "all snapshots correct"; then
-		ok 7 "$desc7 (async_fork +$delta)"
+		ok "$desc7 (async_fork +$delta)"
 	else
 		echo "# exit status $rc, async_fork +$delta, expected 0 and at least +$nr_forks"
-		not_ok 7 "$desc7"
+		not_ok "$desc7"
 	fi
 	in_cgroup "$run" --never "$prog"
 	if [ $rc -eq 0 ] && [ $delta -eq 0 ] &&
 		printf '%s\n' "$out" | grep -q "all snapshots correct"; then
-		ok 8 "$desc8 (async_fork +0)"
+		ok "$desc8 (async_fork +0)"
 	else
 		echo "# exit status $rc, async_fork +$delta, expected 0 and +0"
-		not_ok 8 "$desc8"
+		not_ok "$desc8"
 	fi
 fi
 

@@ -31,31 +31,11 @@ keys=${SYSTEMD_TEST_KEYS:-50000}
 vsize=${SYSTEMD_TEST_VALUE:-1000}
 save_timeout=${SAVE_TIMEOUT:-600}
 ntests=13
-n=0
-failed=0
 
 echo "TAP version 13"
 echo "1..$ntests"
-ok() {
-	n=$((n + 1))
-	echo "ok $n $*"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=1
-	echo "not ok $n $*"
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n $* # SKIP"
-}
-diag() { sed -e '/^$/d' -e 's/^/# /'; }
-# check DESC COMMAND...: ok when the command succeeds.
-check() {
-	local desc=$1
-	shift
-	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
-}
+# shellcheck source=harness/guest/tap.sh
+. "$here/tap.sh"
 
 prop() { systemctl show -P "$1" "$unit" 2>/dev/null; }
 asyncfork() {
