@@ -46,7 +46,9 @@ for group in "$@"; do
 	deb) PKGS="$PKGS dpkg-dev debhelper time" ;;
 	# The arm64 guest (make check-arm64): the cross compiler, the
 	# emulator, and what makes its Debian root (scripts/arm64-root.sh).
-	arm64) PKGS="$PKGS gcc-aarch64-linux-gnu qemu-system-arm qemu-user-static debootstrap" ;;
+	# libc6-dev-arm64-cross: the tools are built against it, not the root
+	# (apt leaves it out: only a Recommends of the compiler).
+	arm64) PKGS="$PKGS gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm qemu-user-static debootstrap" ;;
 	# The systemd guest (make check-systemd): its x86-64 Debian root
 	# (scripts/guest-root.sh x86_64), made natively.
 	systemd) PKGS="$PKGS debootstrap" ;;
