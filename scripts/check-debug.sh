@@ -39,8 +39,13 @@ parts=${DEBUG_PARTS:-mm stress fault torture sites}
 items=${DEBUG_MM_ITEMS:-$MM_FULL}
 tmo=${DEBUG_TIMEOUT:-10800}
 mm_modes=${DEBUG_MM_MODES:-2 0}
+seen=" "
 for mode in $mm_modes; do
 	case $mode in 0 | 1 | 2) ;; *) die "DEBUG_MM_MODES: vm.async_fork is 0, 1 or 2, not '$mode'" ;; esac
+	# Each mode's results go to their own directory: a mode twice would
+	# overwrite the first run and compare it with itself.
+	case $seen in *" $mode "*) die "DEBUG_MM_MODES names mode $mode twice" ;; esac
+	seen="$seen$mode "
 done
 [ -n "$mm_modes" ] || die "DEBUG_MM_MODES is empty"
 # They end up in a command line run in the guest: numbers only.
