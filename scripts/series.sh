@@ -23,6 +23,12 @@ if [ -n "$(git -C "$KSRC" status --porcelain --untracked-files=no)" ]; then
 	die "$KSRC has uncommitted changes; commit or stash them first"
 fi
 
+# Commits made in the tree and not exported yet (make export-series) would
+# be lost from every branch: keep them where they can be found.
+if [ -n "$have" ]; then
+	git -C "$KSRC" branch -f series-replaced HEAD
+	note "the tree's commits differ from patches/linux: its previous HEAD is kept in branch 'series-replaced'"
+fi
 note "applying the series onto base (branch 'series')"
 git -C "$KSRC" checkout -q -B series base
 for p in $series; do
