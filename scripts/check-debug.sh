@@ -124,7 +124,7 @@ for part in $parts; do
 		esac
 		;;
 	stress)
-		guest stress 2048 "STRESS_SECS=${STRESS_SECS:-120} $G/stress.sh"
+		guest stress 2048 "STRESS_SECS=${STRESS_SECS:-300} $G/stress.sh"
 		taps="$taps $results/stress.tap"
 		;;
 	fault)

@@ -30,8 +30,9 @@
 # way guest-init.sh does, and powers the guest off with systemctl.
 #
 # The run fails (exit 1, console tail shown) when the guest panics, oopses,
-# prints a kernel WARNING/BUG/lockdep/KASAN report, or does not finish in
-# TIMEOUT_S seconds.  GUEST_EXPECTED_REPORTS, an extended regular
+# prints a kernel WARNING/BUG/lockdep/KASAN report, does not finish in
+# TIMEOUT_S seconds, or has not started the command GUEST_BOOT_TIMEOUT
+# seconds (default 1200) after qemu started.  GUEST_EXPECTED_REPORTS, an extended regular
 # expression, names report lines that a run provokes on purpose (the
 # sync-sites check of make check-debug): those alone do not fail it.
 set -eu
@@ -40,6 +41,8 @@ set -eu
 mem=${GUEST_MEM:-4096}
 cpus=${GUEST_CPUS:-2}
 timeout_s=${GUEST_TIMEOUT:-1800}
+boot_timeout=${GUEST_BOOT_TIMEOUT:-1200}
+case $boot_timeout in '' | *[!0-9]*) die "GUEST_BOOT_TIMEOUT must be a number of seconds, not '$boot_timeout'" ;; esac
 garch=${GUEST_ARCH:-x86_64}
 case $garch in
 x86_64) kernel=$KOUT/arch/x86/boot/bzImage ;;
@@ -116,7 +119,8 @@ need_tool "$qemu" timeout
 [ -n "$out" ] || out=$BUILD/guest-out
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/status" "$out/dmesg" "$out/cmd" "$out/cwd" "$out/top" "$out/accel"
+rm -f "$out/status" "$out/dmesg" "$out/cmd" "$out/cwd" "$out/top" "$out/accel" \
+	"$out/boot-timeout"
 log=$out/console.log
 : >"$log"
 printf '%s\n' "export GUEST_OUT=/mnt/xfer" "$*" >"$out/cmd"
@@ -176,8 +180,31 @@ if ! $quiet; then
 	tail -n +1 -f "$log" &
 	tailpid=$!
 fi
+# watch_boot PID: stop the guest (PID, its timeout process) if its command
+# has not started within boot_timeout seconds.  A TCG guest starved of
+# CPU for long enough can hang while it boots (ACPI's _PRT method times
+# out, the virtio devices get no interrupt routing, the root file system
+# never comes), and would otherwise be waited for the whole TIMEOUT_S.
+watch_boot() {
+	local waited=0
+	while [ "$waited" -lt "$boot_timeout" ]; do
+		sleep 5
+		waited=$((waited + 5))
+		kill -0 "$1" 2>/dev/null || return 0
+		grep -q -a '^guest: running' "$log" 2>/dev/null && return 0
+	done
+	: >"$out/boot-timeout"
+	kill "$1" 2>/dev/null || true
+}
+
 rc=0
-timeout --foreground -k 10 "$timeout_s" "$@" </dev/null || rc=$?
+timeout --foreground -k 10 "$timeout_s" "$@" </dev/null &
+qpid=$!
+watch_boot "$qpid" &
+wpid=$!
+wait "$qpid" || rc=$?
+kill "$wpid" 2>/dev/null || true
+wait "$wpid" 2>/dev/null || true
 if [ -n "$tailpid" ]; then
 	sleep 0.3
 	kill "$tailpid" 2>/dev/null || true
@@ -192,6 +219,8 @@ fail() {
 	die "$*"
 }
 
+[ ! -e "$out/boot-timeout" ] ||
+	fail "guest did not start its command within ${boot_timeout}s of booting (GUEST_BOOT_TIMEOUT; an overloaded host?)"
 [ "$rc" != 124 ] && [ "$rc" != 137 ] || fail "guest did not finish within ${timeout_s}s"
 [ "$rc" = 0 ] || fail "qemu exited with status $rc"
 
