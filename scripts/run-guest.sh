@@ -32,9 +32,10 @@
 # The run fails (exit 1, console tail shown) when the guest panics, oopses,
 # prints a kernel WARNING/BUG/lockdep/KASAN report, does not finish in
 # TIMEOUT_S seconds, or has not started the command GUEST_BOOT_TIMEOUT
-# seconds (default 1200) after qemu started.  GUEST_EXPECTED_REPORTS, an extended regular
-# expression, names report lines that a run provokes on purpose (the
-# sync-sites check of make check-debug): those alone do not fail it.
+# seconds (default 1200) after qemu started.  GUEST_EXPECTED_REPORTS, an
+# extended regular expression, names report lines that a run provokes on
+# purpose (the sync-sites check of make check-debug): those alone do not
+# fail it.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
