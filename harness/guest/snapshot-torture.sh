@@ -122,6 +122,9 @@ run() {
 		say "ok $n - $name"
 	elif [ "$want" = fail ] && [ "$rc" = 1 ] && grep -q '^MISMATCH' "$out"; then
 		say "ok $n - $name (failed as it must)"
+	elif [ "$want" = hang ] && [ "$rc" = 1 ] && grep -q '^HANG' "$out" &&
+		grep -q '^  in 1 s: ' "$out"; then
+		say "ok $n - $name (reported as it must)"
 	else
 		fails=$((fails + 1))
 		if [ "$want" = pass ] && [ "$rc" = 0 ]; then
@@ -137,7 +140,7 @@ say "TAP version 13"
 if [ "$selftest" = 0 ]; then
 	say "1..5"
 else
-	say "1..7"
+	say "1..8"
 fi
 run "snapshot torture: clone3(CLONE_ASYNC), ${size} MiB, ${secs}s" pass 1 --async \
 	-v -x free -s "$size" -t "$threads" -d "$secs"
@@ -164,6 +167,8 @@ if [ "$selftest" != 0 ]; then
 		-X 1 -x free -s 32 -t "$threads" -r 2
 	run "snapshot torture self-test: parent writes seen by a child are reported" fail 1 \
 		-X 2 -x free -s 32 -t "$threads" -r 3
+	run "snapshot torture self-test: a child faulting in a loop is reported as a hang" hang 1 \
+		-X 3 -x free -s 32 -t "$threads" -r 1
 fi
 echo "# snapshot torture: $((n - fails)) passed, $fails failed"
 if [ -n "${GUEST_OUT:-}" ] && [ -d "$GUEST_OUT" ]; then

@@ -80,6 +80,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -228,6 +229,7 @@ static bool opt_verbose;
 static bool opt_pvm_self;
 static unsigned int opt_selftest;
 static uint64_t opt_seed;
+static unsigned int opt_hang_secs;
 
 /* The memory under test and what is expected of it. */
 static struct chunk *chunks;
@@ -573,6 +575,10 @@ static int wait_child(pid_t pid, int *status, unsigned int timeout_s)
 
 static unsigned int child_timeout(void)
 {
+	if (opt_selftest == 3)
+		return 10;
+	if (opt_hang_secs)
+		return opt_hang_secs;
 	/* The TCG guest checks a few MiB per second under load. */
 	return 300 + opt_size_mb;
 }
@@ -600,6 +606,127 @@ static void show_task(const char *dir)
 	}
 }
 
+/* Minor and major faults and CPU ticks of task @pid, from /proc/@pid/stat. */
+static bool read_fault_stat(pid_t pid, unsigned long v[4])
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* After the command name: fields 3 to 15, minflt is the 10th. */
+	p = strrchr(buf, ')');
+	return p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %lu %*u %lu %*u %lu %lu",
+			   &v[0], &v[1], &v[2], &v[3]) == 4;
+}
+
+/* Write @val to the tracefs file @name; false if there is none. */
+static bool trace_write(const char *name, const char *val)
+{
+	char path[160];
+	bool ok;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/%s", name);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return false;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok;
+}
+
+/*
+ * The first @max events of the trace buffer, how many there were, and how
+ * many distinct fault addresses (a loop has one or a few).
+ */
+static void trace_show(unsigned int max)
+{
+	unsigned long events = 0, addrs[64], nr_addrs = 0, a, i;
+	bool more_addrs = false;
+	char line[512], *p;
+	FILE *f;
+
+	f = fopen("/sys/kernel/tracing/trace", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		if (events++ < max)
+			say("    %s", line);
+		p = strstr(line, "page_fault_user: address=");
+		if (!p || sscanf(p + 25, "%lx", &a) != 1)
+			continue;
+		for (i = 0; i < nr_addrs && addrs[i] != a; i++)
+			;
+		if (i < nr_addrs)
+			continue;
+		if (nr_addrs < ARRAY_SIZE(addrs))
+			addrs[nr_addrs++] = a;
+		else
+			more_addrs = true;
+	}
+	fclose(f);
+	say("  %lu events in the trace, user faults at %s%lu distinct addresses\n",
+	    events, more_addrs ? "more than " : "", nr_addrs);
+}
+
+/*
+ * A loop or a slow child?  Count the child's faults over one second, and
+ * trace where they hit (the user page faults, async fork's own events):
+ * a loop faults over and over at the same address.
+ */
+static void show_fault_activity(pid_t pid)
+{
+	static const char *const events[] = {
+		"events/exceptions/page_fault_user", "events/async_fork",
+	};
+	unsigned long a[4], b[4];
+	char filter[64];
+	bool traced = true;
+	unsigned int i;
+
+	if (access("/sys/kernel/tracing/trace", F_OK))
+		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	snprintf(filter, sizeof(filter), "common_pid == %d", pid);
+	trace_write("trace", "");
+	for (i = 0; i < ARRAY_SIZE(events); i++) {
+		char name[128];
+
+		snprintf(name, sizeof(name), "%s/filter", events[i]);
+		traced &= trace_write(name, filter);
+		snprintf(name, sizeof(name), "%s/enable", events[i]);
+		traced &= trace_write(name, "1");
+	}
+	if (!read_fault_stat(pid, a)) {
+		say("  (no /proc/%d/stat)\n", pid);
+		return;
+	}
+	sleep(1);
+	for (i = 0; i < ARRAY_SIZE(events); i++) {
+		char name[128];
+
+		snprintf(name, sizeof(name), "%s/enable", events[i]);
+		trace_write(name, "0");
+	}
+	if (read_fault_stat(pid, b))
+		say("  in 1 s: %lu minor and %lu major faults, %lu user and %lu system ticks\n",
+		    b[0] - a[0], b[1] - a[1], b[2] - a[2], b[3] - a[3]);
+	if (traced)
+		trace_show(12);
+	else
+		say("  (no tracefs events to say where it faults)\n");
+}
+
 /*
  * A child that does not finish: show where it sits, and where our own
  * threads sit (an async fork child waits for its parent's mmap_lock and
@@ -621,6 +748,7 @@ static void report_hang(pid_t pid)
 			usleep(200 * 1000);
 		show_task(dir);
 	}
+	show_fault_activity(pid);
 	tasks = opendir("/proc/self/task");
 	while (tasks && (de = readdir(tasks))) {
 		if (de->d_name[0] == '.')
@@ -1154,6 +1282,17 @@ static void victim_main(void)
 	_exit(bad ? ST_PASS1 : ST_OK);
 }
 
+/* Self-test 3: a child that faults at one address until it is killed. */
+static void __attribute__((noreturn)) fault_forever(void)
+{
+	volatile char *p = (volatile char *)page_addr(chunks[0].first);
+
+	for (;;) {
+		madvise((void *)p, PAGE_SZ, MADV_DONTNEED);
+		(void)*p;
+	}
+}
+
 /*
  * The verifier: check the fork-time gens[], verify, change own memory
  * (and maybe fork a grandchild to verify that), then verify again once
@@ -1184,6 +1323,8 @@ static void verifier_main(struct mctx *m, int depth, int rfd, int wfd)
 		status = ST_GENS;
 	}
 
+	if (opt_selftest == 3 && depth == 1)
+		fault_forever();
 	if (opt_selftest == 1 && depth == 1) {
 		/* Self-test: a corrupt snapshot must be reported. */
 		for (i = 0; chunks[i].kind != R_SMALL; i++)
@@ -1645,7 +1786,8 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 "usage: snapshot_torture [-s MiB] [-t threads] [-r rounds] [-d seconds]\n"
-"                        [-p] [-W] [-x ops] [-S seed] [-X test] [-v] [-h]\n"
+"                        [-p] [-W] [-x ops] [-S seed] [-T seconds]\n"
+"                        [-X test] [-v] [-h]\n"
 "  -s MiB      memory under test (default 256, at least 32)\n"
 "  -t N        mutator threads in the parent (default 4, 0..64)\n"
 "  -r N        rounds (default 20 unless -d is given)\n"
@@ -1660,8 +1802,11 @@ static void usage(FILE *fp)
 "              pageout, cold, collapse, willneed, populate-read,\n"
 "              populate-write\n"
 "  -S SEED     seed for the random choices (default: time)\n"
+"  -T SECONDS  a child still running after this long is reported as hung\n"
+"              and killed (default 300 + MiB)\n"
 "  -X TEST     self-test that must fail: 1 corrupts a byte in the child\n"
-"              before it verifies, 2 verifies shared memory as a snapshot\n"
+"              before it verifies, 2 verifies shared memory as a snapshot,\n"
+"              3 makes the child fault in a loop (a hang, reported in 10 s)\n"
 "  -v          a line per round\n"
 "  -h          this help\n");
 }
@@ -1723,7 +1868,7 @@ static void parse_options(int argc, char **argv)
 	int c;
 
 	opt_seed = now_ns() ^ getpid();
-	while ((c = getopt(argc, argv, ":s:t:r:d:pWx:S:X:vh")) != -1) {
+	while ((c = getopt(argc, argv, ":s:t:r:d:pWx:S:T:X:vh")) != -1) {
 		switch (c) {
 		case 's':
 			opt_size_mb = parse_num(optarg, c, 32, 1UL << 20);
@@ -1749,8 +1894,11 @@ static void parse_options(int argc, char **argv)
 		case 'S':
 			opt_seed = parse_num(optarg, c, 0, ~0UL);
 			break;
+		case 'T':
+			opt_hang_secs = parse_num(optarg, c, 1, 86400);
+			break;
 		case 'X':
-			opt_selftest = parse_num(optarg, c, 1, 2);
+			opt_selftest = parse_num(optarg, c, 1, 3);
 			break;
 		case 'v':
 			opt_verbose = true;
