@@ -648,7 +648,7 @@ static bool trace_write(const char *name, const char *val)
  * The first @max events of the trace buffer, how many there were, and how
  * many distinct fault addresses (a loop has one or a few).
  */
-static void trace_show(unsigned int max)
+static unsigned long trace_show(unsigned int max)
 {
 	unsigned long events = 0, addrs[64], nr_addrs = 0, a, i;
 	bool more_addrs = false;
@@ -657,7 +657,7 @@ static void trace_show(unsigned int max)
 
 	f = fopen("/sys/kernel/tracing/trace", "r");
 	if (!f)
-		return;
+		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		if (line[0] == '#')
 			continue;
@@ -678,6 +678,58 @@ static void trace_show(unsigned int max)
 	fclose(f);
 	say("  %lu events in the trace, user faults at %s%lu distinct addresses\n",
 	    events, more_addrs ? "more than " : "", nr_addrs);
+	return nr_addrs ? addrs[0] : 0;
+}
+
+/*
+ * What task @pid maps at @addr: its /proc/PID/pagemap entry (a migration
+ * entry that nothing will put back shows as a swap entry of a type past
+ * the swap files) and the VMA around it.
+ */
+static void show_mapping_at(pid_t pid, unsigned long addr)
+{
+	unsigned long start, end;
+	char path[64], line[512];
+	uint64_t e = 0;
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY);
+	if (fd >= 0 && pread(fd, &e, sizeof(e), (addr / PAGE_SZ) * sizeof(e)) ==
+	    (ssize_t)sizeof(e))
+		say("  pagemap at %#lx: %#" PRIx64 " (present %d, swap %d, "
+		    "swap type %u, offset %#" PRIx64 ")\n", addr, e,
+		    (int)(e >> 63 & 1), (int)(e >> 62 & 1),
+		    (unsigned int)(e & 0x1f), (e & ((1ULL << 55) - 1)) >> 5);
+	if (fd >= 0)
+		close(fd);
+	/*
+	 * A swap entry past the swap files (migration, say) names a page
+	 * frame: its flags say whether anybody still works on it (bit 0,
+	 * locked, while it migrates).  The frame is the low bits of the
+	 * offset; those above it may hold the young and dirty bits.
+	 */
+	fd = open("/proc/kpageflags", O_RDONLY);
+	if (fd >= 0 && (e >> 62 & 1)) {
+		uint64_t pfn = ((e & ((1ULL << 55) - 1)) >> 5) & ((1ULL << 34) - 1);
+		uint64_t flags;
+
+		if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) ==
+		    (ssize_t)sizeof(flags))
+			say("  kpageflags of frame %#" PRIx64 ": %#" PRIx64 "\n",
+			    pfn, flags);
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &start, &end) == 2 &&
+		    addr >= start && addr < end)
+			say("  VMA: %s", line);
+	if (f)
+		fclose(f);
 }
 
 /*
@@ -690,7 +742,7 @@ static void show_fault_activity(pid_t pid)
 	static const char *const events[] = {
 		"events/exceptions/page_fault_user", "events/async_fork",
 	};
-	unsigned long a[4], b[4];
+	unsigned long a[4], b[4], addr = 0;
 	char filter[64];
 	bool traced = true;
 	unsigned int i;
@@ -722,9 +774,11 @@ static void show_fault_activity(pid_t pid)
 		say("  in 1 s: %lu minor and %lu major faults, %lu user and %lu system ticks\n",
 		    b[0] - a[0], b[1] - a[1], b[2] - a[2], b[3] - a[3]);
 	if (traced)
-		trace_show(12);
+		addr = trace_show(12);
 	else
 		say("  (no tracefs events to say where it faults)\n");
+	if (addr)
+		show_mapping_at(pid, addr);
 }
 
 /*
