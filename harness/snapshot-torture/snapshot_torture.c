@@ -698,10 +698,10 @@ static void show_mapping_at(pid_t pid, unsigned long addr)
 	fd = open(path, O_RDONLY);
 	if (fd >= 0 && pread(fd, &e, sizeof(e), (addr / PAGE_SZ) * sizeof(e)) ==
 	    (ssize_t)sizeof(e))
-		say("  pagemap at %#lx: %#" PRIx64 " (present %d, swap %d, "
-		    "swap type %u, offset %#" PRIx64 ")\n", addr, e,
-		    (int)(e >> 63 & 1), (int)(e >> 62 & 1),
-		    (unsigned int)(e & 0x1f), (e & ((1ULL << 55) - 1)) >> 5);
+		say("  pagemap at %#lx: %#" PRIx64 " (%s, frame or swap entry %#"
+		    PRIx64 ")\n", addr, e,
+		    e >> 63 & 1 ? "present" : e >> 62 & 1 ? "swap" : "none",
+		    e & ((1ULL << 55) - 1));
 	if (fd >= 0)
 		close(fd);
 	/*
