@@ -176,11 +176,6 @@ set -- "$qemu" $accel $cpu_model -smp "$cpus" -m "$mem" \
 	-virtfs "local,path=$out,mount_tag=xfer,security_model=none,multidevs=remap" \
 	-virtfs "local,path=$TOP,mount_tag=project,security_model=none,readonly=on,multidevs=remap"
 
-tailpid=""
-if ! $quiet; then
-	tail -n +1 -f "$log" &
-	tailpid=$!
-fi
 # watch_boot PID: stop the guest (PID, its timeout process) if its command
 # has not started within boot_timeout seconds.  A TCG guest starved of
 # CPU for long enough can hang while it boots (ACPI's _PRT method times
@@ -198,19 +193,46 @@ watch_boot() {
 	kill "$1" 2>/dev/null || true
 }
 
-rc=0
-timeout --foreground -k 10 "$timeout_s" "$@" </dev/null &
-qpid=$!
-watch_boot "$qpid" &
-wpid=$!
-wait "$qpid" || rc=$?
-kill "$wpid" 2>/dev/null || true
-wait "$wpid" 2>/dev/null || true
-if [ -n "$tailpid" ]; then
-	sleep 0.3
-	kill "$tailpid" 2>/dev/null || true
-	wait "$tailpid" 2>/dev/null || true
-fi
+# run_qemu: run the guest once; rc is qemu's exit status.
+run_qemu() {
+	local tailpid="" qpid wpid
+	rc=0
+	if ! $quiet; then
+		tail -n +1 -f "$log" &
+		tailpid=$!
+	fi
+	timeout --foreground -k 10 "$timeout_s" "$@" </dev/null &
+	qpid=$!
+	watch_boot "$qpid" &
+	wpid=$!
+	wait "$qpid" || rc=$?
+	kill "$wpid" 2>/dev/null || true
+	wait "$wpid" 2>/dev/null || true
+	if [ -n "$tailpid" ]; then
+		sleep 0.3
+		kill "$tailpid" 2>/dev/null || true
+		wait "$tailpid" 2>/dev/null || true
+	fi
+}
+
+# A QEMU that crashes (a signal other than timeout's KILL) before the guest
+# has started the command is the host's emulator failing, not the guest:
+# TCG in QEMU 7.2 has been seen to die of SIGSEGV while the kernel boots.
+# Boot once more then, keeping the first console; a crash once the command
+# has run fails the run as before.
+attempt=1
+while :; do
+	run_qemu "$@"
+	if [ "$attempt" -ge 2 ] || [ "$rc" -le 128 ] || [ "$rc" = 137 ] ||
+		[ -e "$out/boot-timeout" ] || [ -e "$out/status" ] ||
+		grep -q -a '^guest: running' "$log"; then
+		break
+	fi
+	echo "run-guest.sh: qemu died with status $rc while the guest booted (console: $out/console-crash.log); booting again" >&2
+	mv -f "$log" "$out/console-crash.log"
+	: >"$log"
+	attempt=$((attempt + 1))
+done
 
 fail() {
 	echo >&2
